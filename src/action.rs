@@ -1,0 +1,542 @@
+//! The wire contract of WSO2's Pre-Update Profile action (v1): what the server sends and what it accepts back.
+//!
+//! Requests are parsed leniently (unknown fields are ignored, every optional part may be missing); answers are
+//! built strictly: [`ActionResponse`] can only hold text the server's parser accepts, so a mistake here becomes
+//! a compile error or a test failure, never a generic 500 in the identity server.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The only `actionType` this endpoint serves.
+pub const PRE_UPDATE_PROFILE: &str = "PRE_UPDATE_PROFILE";
+
+/// The claim dialect WSO2 uses for every claim URI it sends.
+pub const WSO2_CLAIM_PREFIX: &str = "http://wso2.org/claims/";
+
+/// The request body the identity server posts.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRequest {
+    /// Always sent by Asgardeo; by IS only with observability on.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    pub action_type: String,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// Missing when no claim is being written (the action also fires in password flows).
+    #[serde(default)]
+    pub request: Option<UpdateRequest>,
+    #[serde(default)]
+    pub tenant: Option<Tenant>,
+    #[serde(default)]
+    pub organization: Option<Organization>,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub user_store: Option<UserStore>,
+    #[serde(default)]
+    pub initiator_type: Option<Initiator>,
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct UpdateRequest {
+    #[serde(default)]
+    pub claims: Vec<Claim>,
+}
+
+/// A claim being written: the whole new value, not a delta.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Claim {
+    pub uri: String,
+    pub value: ClaimValue,
+}
+
+/// A claim the server knows about the user now; `updating_value` is present when it is also being written.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UserClaim {
+    pub uri: String,
+    pub value: ClaimValue,
+    #[serde(default)]
+    pub updating_value: Option<ClaimValue>,
+}
+
+/// A claim value: a string, or the whole list of a multi-valued claim. `""` and `[]` mean "cleared".
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Hash)]
+#[serde(untagged)]
+pub enum ClaimValue {
+    Single(String),
+    Multi(Vec<String>),
+}
+
+impl ClaimValue {
+    pub fn is_cleared(&self) -> bool {
+        match self {
+            ClaimValue::Single(s) => s.is_empty(),
+            ClaimValue::Multi(v) => v.iter().all(String::is_empty),
+        }
+    }
+
+    /// The individual values (one for a single-valued claim), empty ones left out.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        let slice: &[String] = match self {
+            ClaimValue::Single(s) => std::slice::from_ref(s),
+            ClaimValue::Multi(v) => v,
+        };
+        slice.iter().map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// Whether two values mean the same thing: a cleared single value equals a cleared list, and the order of
+    /// a multi-valued claim does not matter.
+    pub fn same_as(&self, other: &ClaimValue) -> bool {
+        let mut a: Vec<&str> = self.values().collect();
+        let mut b: Vec<&str> = other.values().collect();
+        a.sort_unstable();
+        b.sort_unstable();
+        a == b
+    }
+
+    /// Total length in bytes of all values.
+    pub fn len_bytes(&self) -> usize {
+        match self {
+            ClaimValue::Single(s) => s.len(),
+            ClaimValue::Multi(v) => v.iter().map(String::len).sum(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Tenant {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub org_handle: Option<String>,
+    #[serde(default)]
+    pub depth: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub organization: Option<Organization>,
+    /// Set for users shared into a sub-organization.
+    #[serde(default)]
+    pub shared_user_id: Option<String>,
+    #[serde(default)]
+    pub claims: Vec<UserClaim>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct UserStore {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Who asked for the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Initiator {
+    /// The person themself (self-service, e.g. My Account).
+    User,
+    /// An administrator (e.g. the Console).
+    Admin,
+    /// An application acting through the API.
+    Application,
+    /// A value this version does not know; kept for the record.
+    Other(String),
+}
+
+impl Initiator {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Initiator::User => "USER",
+            Initiator::Admin => "ADMIN",
+            Initiator::Application => "APPLICATION",
+            Initiator::Other(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Initiator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(match s.as_str() {
+            "USER" => Initiator::User,
+            "ADMIN" => Initiator::Admin,
+            "APPLICATION" => Initiator::Application,
+            _ => Initiator::Other(s),
+        })
+    }
+}
+
+/// Why a request body could not be read as the action envelope.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("the body is not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error("the body is not a Pre-Update Profile action request: {0}")]
+    NotEnvelope(serde_json::Error),
+    /// The envelope is readable enough to see an `actionType` this endpoint does not serve.
+    #[error("unsupported actionType")]
+    WrongActionType,
+}
+
+impl ParseError {
+    /// The serde error category, safe to log (it never holds a value from the body).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ParseError::NotJson(_) => "not_json",
+            ParseError::NotEnvelope(_) => "not_envelope",
+            ParseError::WrongActionType => "wrong_action_type",
+        }
+    }
+
+    /// Line and column of the problem, if serde knows it.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ParseError::NotJson(e) | ParseError::NotEnvelope(e) => Some((e.line(), e.column())),
+            ParseError::WrongActionType => None,
+        }
+    }
+}
+
+/// Reads a request body. An envelope whose `actionType` is not ours is reported as such even when the rest of
+/// it has another action's shape, so the caller can answer `invalid_input` rather than a bare 400.
+pub fn parse_request(body: &[u8]) -> Result<ActionRequest, ParseError> {
+    match serde_json::from_slice::<ActionRequest>(body) {
+        Ok(req) if req.action_type == PRE_UPDATE_PROFILE => Ok(req),
+        Ok(_) => Err(ParseError::WrongActionType),
+        Err(e) if e.is_syntax() || e.is_eof() => Err(ParseError::NotJson(e)),
+        Err(e) => {
+            // Valid JSON but not our envelope: is it another action's envelope?
+            #[derive(Deserialize)]
+            struct Head<'a> {
+                #[serde(rename = "actionType", borrow)]
+                action_type: std::borrow::Cow<'a, str>,
+                #[allow(dead_code)]
+                event: serde::de::IgnoredAny,
+            }
+            match serde_json::from_slice::<Head>(body) {
+                Ok(head) if head.action_type != PRE_UPDATE_PROFILE => {
+                    Err(ParseError::WrongActionType)
+                }
+                _ => Err(ParseError::NotEnvelope(e)),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Answers
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Text the identity server accepts in `failureReason`, `failureDescription`, `errorMessage` and
+/// `errorDescription`: `^[a-zA-Z0-9\s\-_.!?;:'()\[\]]{1,MAX}$`. The field is private: the only ways in are the
+/// checked constructors below.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ContractText<const MAX: usize>(std::borrow::Cow<'static, str>);
+
+/// `failureReason` / `errorMessage`: 1 to 100 characters.
+pub type Reason = ContractText<100>;
+/// `failureDescription` / `errorDescription`: 1 to 300 characters (an empty description is left out).
+pub type Description = ContractText<300>;
+
+/// Whether one byte is in the server's character set. `\s` in Java's regex is `[ \t\n\x0B\f\r]`.
+pub const fn allowed_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b' ' | b'\t'
+                | b'\n'
+                | 0x0B
+                | 0x0C
+                | b'\r'
+                | b'-'
+                | b'_'
+                | b'.'
+                | b'!'
+                | b'?'
+                | b';'
+                | b':'
+                | b'\''
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+        )
+}
+
+/// Whether `s` is acceptable text of at most `max` characters.
+pub const fn is_contract_text(s: &str, max: usize) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.is_empty() || bytes.len() > max {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if !allowed_byte(bytes[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "text is empty, longer than {max} characters, or has a character outside the contract's set"
+)]
+pub struct TextError {
+    pub max: usize,
+}
+
+impl<const MAX: usize> ContractText<MAX> {
+    /// For fixed texts: checked when the constant is evaluated, so a bad literal does not compile.
+    pub const fn from_static(s: &'static str) -> Self {
+        assert!(
+            is_contract_text(s, MAX),
+            "text outside the action contract's character set or length"
+        );
+        ContractText(std::borrow::Cow::Borrowed(s))
+    }
+
+    /// For text made at run time.
+    pub fn parse(s: impl Into<String>) -> Result<Self, TextError> {
+        let s = s.into();
+        if is_contract_text(&s, MAX) {
+            Ok(ContractText(std::borrow::Cow::Owned(s)))
+        } else {
+            Err(TextError { max: MAX })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MAX: usize> fmt::Debug for ContractText<MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl<const MAX: usize> fmt::Display for ContractText<MAX> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The HTTP status of an `ERROR` answer: only the three the server reads an ERROR body from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorStatus {
+    BadRequest,
+    Unauthorized,
+    ServerError,
+}
+
+impl ErrorStatus {
+    pub fn code(self) -> u16 {
+        match self {
+            ErrorStatus::BadRequest => 400,
+            ErrorStatus::Unauthorized => 401,
+            ErrorStatus::ServerError => 500,
+        }
+    }
+}
+
+/// An answer the identity server accepts, and nothing else: no `INCOMPLETE`, no `operations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "actionStatus")]
+pub enum ActionResponse {
+    #[serde(rename = "SUCCESS")]
+    Success,
+    #[serde(rename = "FAILED", rename_all = "camelCase")]
+    Failed {
+        failure_reason: Reason,
+        failure_description: Description,
+    },
+    #[serde(rename = "ERROR", rename_all = "camelCase")]
+    Error {
+        #[serde(skip)]
+        status: ErrorStatus,
+        error_message: Reason,
+        error_description: Description,
+    },
+}
+
+impl ActionResponse {
+    pub const fn failed(reason: Reason, description: Description) -> Self {
+        ActionResponse::Failed {
+            failure_reason: reason,
+            failure_description: description,
+        }
+    }
+
+    pub const fn error(status: ErrorStatus, message: Reason, description: Description) -> Self {
+        ActionResponse::Error {
+            status,
+            error_message: message,
+            error_description: description,
+        }
+    }
+
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ActionResponse::Success | ActionResponse::Failed { .. } => 200,
+            ActionResponse::Error { status, .. } => status.code(),
+        }
+    }
+
+    /// `SUCCESS`, `FAILED` or `ERROR`.
+    pub fn status_name(&self) -> &'static str {
+        match self {
+            ActionResponse::Success => "SUCCESS",
+            ActionResponse::Failed { .. } => "FAILED",
+            ActionResponse::Error { .. } => "ERROR",
+        }
+    }
+
+    /// The failure reason or error message, for the audit line.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ActionResponse::Success => None,
+            ActionResponse::Failed { failure_reason, .. } => Some(failure_reason.as_str()),
+            ActionResponse::Error { error_message, .. } => Some(error_message.as_str()),
+        }
+    }
+
+    /// The JSON body. Serialising these types cannot fail (plain strings only); the fallback keeps that promise
+    /// without a panic on the request path.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_else(|_| {
+            br#"{"actionStatus":"ERROR","errorMessage":"server_error","errorDescription":"Internal error."}"#
+                .to_vec()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_values_parse_as_string_or_list() {
+        let c: Claim = serde_json::from_str(r#"{"uri":"u","value":"a"}"#).unwrap();
+        assert_eq!(c.value, ClaimValue::Single("a".into()));
+        let c: Claim = serde_json::from_str(r#"{"uri":"u","value":["a","b"]}"#).unwrap();
+        assert_eq!(c.value, ClaimValue::Multi(vec!["a".into(), "b".into()]));
+        assert!(ClaimValue::Single(String::new()).is_cleared());
+        assert!(ClaimValue::Multi(vec![]).is_cleared());
+        assert!(ClaimValue::Multi(vec![String::new()]).same_as(&ClaimValue::Single(String::new())));
+        assert!(
+            ClaimValue::Multi(vec!["b".into(), "a".into()])
+                .same_as(&ClaimValue::Multi(vec!["a".into(), "b".into()]))
+        );
+    }
+
+    #[test]
+    fn contract_text_follows_the_servers_pattern() {
+        assert!(is_contract_text("invalid_department_input", 100));
+        assert!(is_contract_text(
+            "Provided user department value is invalid.",
+            300
+        ));
+        assert!(!is_contract_text("", 100));
+        assert!(!is_contract_text("a,b", 100));
+        assert!(!is_contract_text("user@example.com", 100));
+        assert!(!is_contract_text("a/b", 100));
+        assert!(!is_contract_text("\"quoted\"", 100));
+        assert!(!is_contract_text("caf\u{e9}", 100));
+        assert!(!is_contract_text(&"a".repeat(101), 100));
+        assert!(is_contract_text(&"a".repeat(100), 100));
+        assert!(Reason::parse("a,b").is_err());
+        assert!(Description::parse("x".repeat(300)).is_ok());
+        assert!(Description::parse("x".repeat(301)).is_err());
+    }
+
+    #[test]
+    fn answers_serialise_to_exactly_the_documented_fields() {
+        let ok = ActionResponse::Success;
+        assert_eq!(ok.to_json(), br#"{"actionStatus":"SUCCESS"}"#);
+        let failed =
+            ActionResponse::failed(Reason::from_static("r"), Description::from_static("d"));
+        assert_eq!(
+            String::from_utf8(failed.to_json()).unwrap(),
+            r#"{"actionStatus":"FAILED","failureReason":"r","failureDescription":"d"}"#
+        );
+        let error = ActionResponse::error(
+            ErrorStatus::Unauthorized,
+            Reason::from_static("m"),
+            Description::from_static("d"),
+        );
+        assert_eq!(error.http_status(), 401);
+        assert_eq!(
+            String::from_utf8(error.to_json()).unwrap(),
+            r#"{"actionStatus":"ERROR","errorMessage":"m","errorDescription":"d"}"#
+        );
+    }
+
+    #[test]
+    fn wrong_action_type_is_recognised_even_with_another_event_shape() {
+        let body =
+            br#"{"actionType":"PRE_ISSUE_ACCESS_TOKEN","event":{"request":{"grantType":"x"}}}"#;
+        assert!(matches!(
+            parse_request(body),
+            Err(ParseError::WrongActionType)
+        ));
+        let body =
+            br#"{"actionType":"PRE_ISSUE_ACCESS_TOKEN","event":{"request":{"claims":"oops"}}}"#;
+        assert!(matches!(
+            parse_request(body),
+            Err(ParseError::WrongActionType)
+        ));
+        assert!(matches!(
+            parse_request(b"{not json"),
+            Err(ParseError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_request(b"{}"),
+            Err(ParseError::NotEnvelope(_))
+        ));
+        assert!(matches!(
+            parse_request(
+                br#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":{"claims":"oops"}}}"#
+            ),
+            Err(ParseError::NotEnvelope(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_parts_are_tolerated() {
+        let req =
+            parse_request(br#"{"actionType":"PRE_UPDATE_PROFILE","event":{},"extra":1}"#).unwrap();
+        assert!(req.event.request.is_none());
+        assert!(req.request_id.is_none());
+    }
+}

@@ -1,0 +1,17 @@
+//! profile-guard: the endpoint WSO2 Identity Server and Asgardeo call before they apply a profile update (the
+//! Pre-Update Profile action). Data flows one way: HTTP → action types → policy → directory / notify → action
+//! answer → HTTP.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod directory;
+pub mod guard;
+pub mod http;
+pub mod notify;
+pub mod policy;
+pub mod telemetry;
+
+pub use app::{build_state, run};
+pub use config::Config;
+pub use http::{AppState, router};

@@ -1,0 +1,199 @@
+//! Messages about profile changes and the outboxes that deliver them.
+//!
+//! A message is rendered from a [`ChangeReport`] (plain data, values already masked as configured) into an
+//! [`Email`]; an [`Outbox`] delivers it. Rendering is pure and tested on its own; outboxes only move bytes.
+
+pub mod alert;
+pub mod mask;
+pub mod outbox;
+
+use std::time::SystemTime;
+
+use crate::action::{ActionRequest, Initiator, WSO2_CLAIM_PREFIX};
+use crate::policy::Change;
+use mask::ValueDisplay;
+
+pub use outbox::{Delivery, DeliveryError, LogOutbox, MemoryOutbox, Outbox, SesOutbox};
+
+/// One e-mail, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The facts a message states about one update, with values already shown as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeReport {
+    pub request_id: String,
+    pub user_id: String,
+    pub shared_user_id: Option<String>,
+    pub tenant: String,
+    pub organization: Option<String>,
+    pub user_store: String,
+    pub initiator: Option<Initiator>,
+    pub at: SystemTime,
+    pub attributes: Vec<ChangedAttribute>,
+    pub values: ValueDisplay,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedAttribute {
+    /// A readable name ("Mobile"), or the claim's short name.
+    pub name: String,
+    pub uri: String,
+    /// `None` when the server did not send the current value.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+const NOT_SENT: &str = "(not sent)";
+
+impl ChangeReport {
+    pub fn new(
+        req: &ActionRequest,
+        request_id: &str,
+        changes: &[Change<'_>],
+        values: ValueDisplay,
+        at: SystemTime,
+    ) -> Self {
+        let event = &req.event;
+        let user = event.user.as_ref();
+        let tenant = match event.tenant.as_ref() {
+            Some(t) => match (&t.name, &t.id) {
+                (Some(name), Some(id)) => format!("{name} ({id})"),
+                (Some(name), None) => name.clone(),
+                (None, Some(id)) => id.clone(),
+                (None, None) => NOT_SENT.to_owned(),
+            },
+            None => NOT_SENT.to_owned(),
+        };
+        let organization = user
+            .and_then(|u| u.organization.as_ref())
+            .or(event.organization.as_ref())
+            .and_then(|o| {
+                o.name
+                    .clone()
+                    .or_else(|| o.org_handle.clone())
+                    .or_else(|| o.id.clone())
+            });
+        ChangeReport {
+            request_id: request_id.to_owned(),
+            user_id: user
+                .and_then(|u| u.id.clone())
+                .unwrap_or_else(|| NOT_SENT.to_owned()),
+            shared_user_id: user.and_then(|u| u.shared_user_id.clone()),
+            tenant,
+            organization,
+            user_store: event
+                .user_store
+                .as_ref()
+                .and_then(|s| s.name.clone())
+                .unwrap_or_else(|| NOT_SENT.to_owned()),
+            initiator: event.initiator_type.clone(),
+            at,
+            attributes: changes
+                .iter()
+                .map(|c| ChangedAttribute {
+                    name: readable_name(c.uri),
+                    uri: c.uri.to_owned(),
+                    old: c.old.map(|v| mask::display(v, values)),
+                    new: mask::display(c.new, values),
+                })
+                .collect(),
+            values,
+        }
+    }
+}
+
+/// "an administrator", "the user themself", …: who made the change, for a sentence.
+pub fn initiator_phrase(initiator: Option<&Initiator>) -> &'static str {
+    match initiator {
+        Some(Initiator::User) => "the user themself (self-service)",
+        Some(Initiator::Admin) => "an administrator",
+        Some(Initiator::Application) => "an application",
+        Some(Initiator::Other(_)) | None => "an unknown initiator",
+    }
+}
+
+/// A readable name for a claim URI.
+pub fn readable_name(uri: &str) -> String {
+    let short = uri.strip_prefix(WSO2_CLAIM_PREFIX).unwrap_or(uri);
+    let known = match short {
+        "emailaddress" => "Email address",
+        "emailAddresses" => "Email addresses",
+        "verifyEmailAddresses" => "Email addresses to verify",
+        "mobile" => "Mobile number",
+        "mobileNumbers" => "Mobile numbers",
+        "verifyMobileNumbers" => "Mobile numbers to verify",
+        "telephone" => "Telephone",
+        "department" => "Department",
+        "givenname" => "First name",
+        "lastname" => "Last name",
+        "country" => "Country",
+        "organization" => "Organization",
+        "username" => "Username",
+        _ => return one_line(short, 120),
+    };
+    known.to_owned()
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text safe for one line (a subject, a table cell): control characters become spaces, at most `max` characters.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect();
+    if s.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_strips_line_breaks() {
+        assert_eq!(one_line("a\r\nBcc: x@y", 100), "a  Bcc: x@y");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html(r#"<b a="1">'&'</b>"#),
+            "&lt;b a=&quot;1&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;"
+        );
+    }
+
+    #[test]
+    fn claim_names_are_readable() {
+        assert_eq!(
+            readable_name("http://wso2.org/claims/mobile"),
+            "Mobile number"
+        );
+        assert_eq!(readable_name("http://wso2.org/claims/x\ny"), "x y");
+        assert_eq!(readable_name("urn:custom"), "urn:custom");
+    }
+}

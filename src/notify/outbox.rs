@@ -1,0 +1,208 @@
+//! Outboxes: Amazon SES v2, a log line (local use with no AWS account), and memory (tests and benchmarks).
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+
+use super::Email;
+
+/// A message the outbox accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// SES's message id, or a local one.
+    pub message_id: String,
+}
+
+/// Why a message could not be delivered. `detail` is an error code or category, never message content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {detail}")]
+pub struct DeliveryError {
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError>;
+
+    /// What this outbox is, for the start-up log line.
+    fn describe(&self) -> String;
+}
+
+/// Sends through Amazon SES v2 from a verified identity. The client is built once at start-up.
+pub struct SesOutbox {
+    client: aws_sdk_sesv2::Client,
+    sender: String,
+}
+
+impl SesOutbox {
+    pub fn new(client: aws_sdk_sesv2::Client, sender: String) -> Self {
+        SesOutbox { client, sender }
+    }
+}
+
+fn content(data: &str) -> Result<Content, DeliveryError> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|_| DeliveryError {
+            kind: "build",
+            detail: "message content could not be built".into(),
+        })
+}
+
+#[async_trait]
+impl Outbox for SesOutbox {
+    async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError> {
+        let message = Message::builder()
+            .subject(content(&email.subject)?)
+            .body(
+                Body::builder()
+                    .text(content(&email.text)?)
+                    .html(content(&email.html)?)
+                    .build(),
+            )
+            .build();
+        let result = self
+            .client
+            .send_email()
+            .from_email_address(&self.sender)
+            .destination(
+                Destination::builder()
+                    .set_to_addresses(Some(email.to.clone()))
+                    .build(),
+            )
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Delivery {
+                message_id: out.message_id().unwrap_or("(none)").to_owned(),
+            }),
+            Err(e) => Err(classify(&e)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("Amazon SES v2 from {}", self.sender)
+    }
+}
+
+fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
+    match e {
+        SdkError::TimeoutError(_) => DeliveryError {
+            kind: "timeout",
+            detail: "SES did not answer in time".into(),
+        },
+        SdkError::DispatchFailure(d) => DeliveryError {
+            kind: if d.is_timeout() {
+                "timeout"
+            } else {
+                "unreachable"
+            },
+            detail: if d.is_io() {
+                "SES could not be reached".into()
+            } else {
+                "the request to SES could not be sent".into()
+            },
+        },
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("unknown").to_owned();
+            let kind = match code.as_str() {
+                "TooManyRequestsException"
+                | "Throttling"
+                | "ThrottlingException"
+                | "LimitExceededException" => "throttled",
+                "MessageRejected"
+                | "MailFromDomainNotVerifiedException"
+                | "AccountSuspendedException"
+                | "SendingPausedException"
+                | "BadRequestException"
+                | "NotFoundException" => "rejected",
+                "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "SignatureDoesNotMatch"
+                | "AccessDeniedException"
+                | "ExpiredTokenException" => "credentials",
+                _ => "service",
+            };
+            DeliveryError { kind, detail: code }
+        }
+        SdkError::ResponseError(_) => DeliveryError {
+            kind: "service",
+            detail: "SES's answer could not be read".into(),
+        },
+        _ => DeliveryError {
+            kind: "build",
+            detail: "the SES request could not be built (credentials or region)".into(),
+        },
+    }
+}
+
+/// Writes each message as one JSON log line instead of sending it: the local default when `ALERT_SENDER` is not
+/// set, so the service can be tried with no AWS account.
+pub struct LogOutbox;
+
+#[async_trait]
+impl Outbox for LogOutbox {
+    async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError> {
+        let message_id = format!("outbox-{}", uuid::Uuid::new_v4());
+        tracing::info!(
+            target: "profile_guard::outbox",
+            message_id = %message_id,
+            to = %email.to.join(", "),
+            subject = %email.subject,
+            text = %email.text,
+            "e-mail written to the log outbox (ALERT_SENDER is not set)"
+        );
+        Ok(Delivery { message_id })
+    }
+
+    fn describe(&self) -> String {
+        "log outbox (messages are written to the log, not sent; set ALERT_SENDER to send through SES)".into()
+    }
+}
+
+/// Keeps messages in memory. For tests and benchmarks; `fail_with` makes every send fail.
+#[derive(Default)]
+pub struct MemoryOutbox {
+    sent: Mutex<Vec<Email>>,
+    fail_with: Option<DeliveryError>,
+}
+
+impl MemoryOutbox {
+    pub fn failing(error: DeliveryError) -> Self {
+        MemoryOutbox {
+            sent: Mutex::new(Vec::new()),
+            fail_with: Some(error),
+        }
+    }
+
+    pub fn sent(&self) -> Vec<Email> {
+        self.sent.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryOutbox {
+    async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError> {
+        if let Some(e) = &self.fail_with {
+            return Err(e.clone());
+        }
+        let mut sent = self.sent.lock().map_err(|_| DeliveryError {
+            kind: "memory",
+            detail: "poisoned".into(),
+        })?;
+        sent.push(email.clone());
+        Ok(Delivery {
+            message_id: format!("memory-{}", sent.len()),
+        })
+    }
+
+    fn describe(&self) -> String {
+        "in-memory outbox".into()
+    }
+}

@@ -1,0 +1,235 @@
+//! Pure decisions: what an update changes, what must be checked, what to answer. No I/O here; the guard runs
+//! these in order and does the checking and sending in between.
+
+use crate::action::{
+    ActionRequest, ActionResponse, Claim, ClaimValue, Description, ErrorStatus, ParseError, Reason,
+    UserClaim,
+};
+use crate::config::ClaimSet;
+
+pub const DEPARTMENT_CLAIM: &str = "http://wso2.org/claims/department";
+pub const EMAIL_CLAIM: &str = "http://wso2.org/claims/emailaddress";
+
+// The scenario's answers (action-contract.md). `from_static` checks each text when the constant is compiled.
+
+pub const INVALID_ACTION_TYPE: ActionResponse = ActionResponse::failed(
+    Reason::from_static("invalid_input"),
+    Description::from_static("Invalid actionType provided."),
+);
+pub const INVALID_DEPARTMENT: ActionResponse = ActionResponse::failed(
+    Reason::from_static("invalid_department_input"),
+    Description::from_static("Provided user department value is invalid."),
+);
+pub const ALERT_UNDELIVERED: ActionResponse = ActionResponse::failed(
+    Reason::from_static("email_error"),
+    Description::from_static("Failed to notify security team about sensitive data update."),
+);
+pub const NOT_JSON: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("The request body is not valid JSON."),
+);
+pub const NOT_ENVELOPE: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static(
+        "The request body is not a Pre-Update Profile action request: actionType and event are required and each field must have the documented type.",
+    ),
+);
+pub const BODY_TOO_LARGE: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("The request body is larger than the configured limit."),
+);
+pub const BODY_UNREADABLE: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("The request body could not be read."),
+);
+pub const DIRECTORY_TIMEOUT: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("directory_unavailable"),
+    Description::from_static("The department directory did not answer in time."),
+);
+pub const DIRECTORY_UNREACHABLE: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("directory_unavailable"),
+    Description::from_static("The department directory could not be reached."),
+);
+pub const DIRECTORY_BAD_ANSWER: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("directory_unavailable"),
+    Description::from_static("The department directory gave an unexpected answer."),
+);
+pub const INTERNAL_ERROR: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("server_error"),
+    Description::from_static("profile-guard failed while checking the update."),
+);
+
+/// The answer to a body that could not be read as our envelope.
+pub fn answer_parse_error(e: &ParseError) -> ActionResponse {
+    match e {
+        ParseError::NotJson(_) => NOT_JSON,
+        ParseError::NotEnvelope(_) => NOT_ENVELOPE,
+        ParseError::WrongActionType => INVALID_ACTION_TYPE,
+    }
+}
+
+/// One claim being written, with its current value when the server sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change<'a> {
+    pub uri: &'a str,
+    /// `None` when the admin did not choose this attribute to be sent with the request.
+    pub old: Option<&'a ClaimValue>,
+    pub new: &'a ClaimValue,
+}
+
+/// What an update writes and what it really changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update<'a> {
+    /// Every claim the request writes, in the order sent.
+    pub written: Vec<&'a Claim>,
+    /// The written claims whose new value differs from the current one, or whose current value is unknown.
+    pub changes: Vec<Change<'a>>,
+    /// Non-empty new department values, to be checked against the directory.
+    pub departments: Vec<&'a str>,
+}
+
+impl<'a> Update<'a> {
+    /// The changes to claims in `set`, in the order sent.
+    pub fn changes_in(&self, set: &ClaimSet) -> Vec<Change<'a>> {
+        self.changes
+            .iter()
+            .filter(|c| set.contains(c.uri))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Reads what a request writes. `None` when it writes nothing (no `event.request`, as in password flows): such a
+/// call is allowed with nothing checked or sent.
+pub fn update_of(req: &ActionRequest) -> Option<Update<'_>> {
+    let request = req.event.request.as_ref()?;
+    let current: &[UserClaim] = req
+        .event
+        .user
+        .as_ref()
+        .map(|u| u.claims.as_slice())
+        .unwrap_or(&[]);
+    let written: Vec<&Claim> = request.claims.iter().collect();
+    let changes = written
+        .iter()
+        .filter_map(|claim| {
+            let old = current
+                .iter()
+                .find(|c| c.uri == claim.uri)
+                .map(|c| &c.value);
+            match old {
+                Some(old) if old.same_as(&claim.value) => None,
+                _ => Some(Change {
+                    uri: &claim.uri,
+                    old,
+                    new: &claim.value,
+                }),
+            }
+        })
+        .collect();
+    let mut departments: Vec<&str> = written
+        .iter()
+        .filter(|c| c.uri == DEPARTMENT_CLAIM)
+        .flat_map(|c| c.value.values())
+        .collect();
+    departments.dedup();
+    Some(Update {
+        written,
+        changes,
+        departments,
+    })
+}
+
+/// What the directory said about a department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    Known,
+    Unknown,
+}
+
+/// The answer after the directory check, if the check decides it.
+pub fn answer_membership(m: Membership) -> Option<ActionResponse> {
+    match m {
+        Membership::Known => None,
+        Membership::Unknown => Some(INVALID_DEPARTMENT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::parse_request;
+
+    fn req(json: &str) -> ActionRequest {
+        parse_request(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn no_request_part_means_nothing_to_check() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"user":{"id":"u"}}}"#);
+        assert!(update_of(&r).is_none());
+    }
+
+    #[test]
+    fn unchanged_values_are_not_changes() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[
+                {"uri":"http://wso2.org/claims/mobile","value":"+94771223448"},
+                {"uri":"http://wso2.org/claims/emailAddresses","value":["b@x.org","a@x.org"]},
+                {"uri":"http://wso2.org/claims/department","value":"HR"}]},
+            "user":{"id":"u","claims":[
+                {"uri":"http://wso2.org/claims/mobile","value":"+94771223448","updatingValue":"+94771223448"},
+                {"uri":"http://wso2.org/claims/emailAddresses","value":["a@x.org","b@x.org"],"updatingValue":["b@x.org","a@x.org"]},
+                {"uri":"http://wso2.org/claims/department","value":"Sales","updatingValue":"HR"}]}}}"#);
+        let u = update_of(&r).unwrap();
+        assert_eq!(u.written.len(), 3);
+        assert_eq!(u.changes.len(), 1);
+        assert_eq!(u.changes[0].uri, DEPARTMENT_CLAIM);
+        assert_eq!(u.changes[0].old, Some(&ClaimValue::Single("Sales".into())));
+        assert_eq!(u.departments, ["HR"]);
+    }
+
+    #[test]
+    fn a_cleared_department_is_not_checked_but_is_a_change() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[{"uri":"http://wso2.org/claims/department","value":""}]}}}"#);
+        let u = update_of(&r).unwrap();
+        assert!(u.departments.is_empty());
+        assert_eq!(u.changes.len(), 1);
+        assert_eq!(u.changes_in(&ClaimSet::defaults()).len(), 1);
+    }
+
+    #[test]
+    fn unknown_old_values_count_as_changes() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[{"uri":"http://wso2.org/claims/country","value":"LK"},
+                                 {"uri":"http://wso2.org/claims/mobile","value":"1"}]}}}"#);
+        let u = update_of(&r).unwrap();
+        assert_eq!(u.changes.len(), 2);
+        let sensitive = u.changes_in(&ClaimSet::defaults());
+        assert_eq!(sensitive.len(), 1);
+        assert_eq!(sensitive[0].uri, "http://wso2.org/claims/mobile");
+        assert_eq!(sensitive[0].old, None);
+    }
+
+    #[test]
+    fn parse_errors_map_to_the_contract() {
+        assert_eq!(
+            answer_parse_error(&ParseError::WrongActionType),
+            INVALID_ACTION_TYPE
+        );
+        assert_eq!(
+            answer_membership(Membership::Unknown),
+            Some(INVALID_DEPARTMENT)
+        );
+        assert_eq!(answer_membership(Membership::Known), None);
+    }
+}
