@@ -1,0 +1,42 @@
+# profile-guard: `make run` serves it locally with embedded defaults; `make test` runs every check.
+# Python tools (moto's server, cfn-lint, SAM CLI, cargo-lambda) are installed on first use into .venv/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help run test venv fmt-check clippy unit-tests integration-tests events
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n",$$1,$$2}'
+
+venv: $(VENV)/.installed ## install the Python tools into .venv (once)
+$(VENV)/.installed: scripts/requirements-tools.txt scripts/venv.sh
+	@scripts/venv.sh
+
+run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS account needed)
+	cargo build --bin profile-guard
+	@echo "profile-guard on http://127.0.0.1:3000 -- try, from another shell:"
+	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://127.0.0.1:3000/pre-update-profile"
+	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
+	./target/debug/profile-guard
+
+test: venv fmt-check clippy unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
+
+fmt-check:
+	cargo fmt --all --check
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+
+unit-tests:
+	cargo test --lib --bins
+
+integration-tests: venv
+	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --test it
+
+events: ## regenerate events/ from scripts/events.py
+	python3 scripts/events.py
+
+include mk/lambda.mk

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Writes events/: one API Gateway event per scenario, wrapping an action request body, beside its expected answer.
+
+Run `python3 scripts/events.py` after changing a scenario below; the files it writes are committed.
+Each scenario gives the body, the answer the default local configuration gives (embedded departments
+Engineering, HR, Sales, Finance; default sensitive claims), and the payload format(s) to wrap it in.
+"""
+import base64
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+TUTORIAL = ROOT.parent / "shared" / "conformance" / "wso2" / "tutorial-request.json"
+
+SUCCESS = {"actionStatus": "SUCCESS"}
+
+
+def failed(reason, description):
+    return {"actionStatus": "FAILED", "failureReason": reason, "failureDescription": description}
+
+
+def claim(name, value):
+    return {"uri": f"http://wso2.org/claims/{name}", "value": value}
+
+
+def request(claims, current=None, initiator="ADMIN", request_id=None, user_id="57b22cbf-4688-476c-a607-c0c9d089d25d"):
+    event = {
+        "tenant": {"id": "2210", "name": "testwso2"},
+        "user": {"id": user_id, "claims": current or []},
+        "userStore": {"id": "REVGQVVMVA==", "name": "DEFAULT"},
+        "initiatorType": initiator,
+        "action": "UPDATE",
+    }
+    if claims is not None:
+        event = {"request": {"claims": claims}, **event}
+    body = {"actionType": "PRE_UPDATE_PROFILE", "event": event}
+    if request_id:
+        body = {"requestId": request_id, **body}
+    return body
+
+
+def scenarios():
+    tutorial = json.loads(TUTORIAL.read_text())
+    yield "tutorial", tutorial, 200, SUCCESS, ("v2", "v1")
+    yield "non-sensitive-change", request(
+        [claim("givenname", "Emily"), claim("country", "Sri Lanka")],
+        initiator="USER",
+        request_id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    ), 200, SUCCESS, ("v2",)
+    yield "unknown-department", request(
+        [claim("department", "Legal")],
+        current=[{"uri": "http://wso2.org/claims/department", "value": "Sales", "updatingValue": "Legal"}],
+    ), 200, failed("invalid_department_input", "Provided user department value is invalid."), ("v2", "v1")
+    wrong = json.loads(TUTORIAL.read_text())
+    wrong["actionType"] = "PRE_ISSUE_ACCESS_TOKEN"
+    yield "wrong-action-type", wrong, 200, failed("invalid_input", "Invalid actionType provided."), ("v2",)
+    yield "multi-valued-email-change", request(
+        [claim("emailAddresses", ["emily@aol.com", "emily@gmail.com"])],
+        current=[
+            {"uri": "http://wso2.org/claims/emailaddress", "value": "emily@aol.com"},
+            {
+                "uri": "http://wso2.org/claims/emailAddresses",
+                "value": ["emily@aol.com"],
+                "updatingValue": ["emily@aol.com", "emily@gmail.com"],
+            },
+        ],
+        initiator="USER",
+        request_id="6783a180f817075313ea3fb01d79c221",
+    ), 200, SUCCESS, ("v2",)
+    yield "cleared-mobile", request(
+        [claim("mobile", "")],
+        current=[
+            {"uri": "http://wso2.org/claims/emailaddress", "value": "emily@aol.com"},
+            {"uri": "http://wso2.org/claims/mobile", "value": "+94771223448", "updatingValue": ""},
+        ],
+        initiator="APPLICATION",
+    ), 200, SUCCESS, ("v2",)
+    yield "no-request-password-flow", request(None), 200, SUCCESS, ("v2",)
+    yield "malformed-body", '{"actionType": "PRE_UPDATE_PROFILE", "event": {', 400, {
+        "actionStatus": "ERROR",
+        "errorMessage": "invalid_request",
+        "errorDescription": "The request body is not valid JSON.",
+    }, ("v2",)
+
+
+HEADERS = {
+    "accept": "application/json",
+    "content-type": "application/json",
+    "host": "abc123.execute-api.eu-west-1.amazonaws.com",
+    "user-agent": "Apache-HttpClient/4.5.14 (Java/21.0.5)",
+    "x-wso2-api-version": "v1",
+    "x-forwarded-for": "203.0.113.10",
+    "x-forwarded-proto": "https",
+}
+
+
+def v2_event(name, body):
+    return {
+        "version": "2.0",
+        "routeKey": "POST /pre-update-profile",
+        "rawPath": "/pre-update-profile",
+        "rawQueryString": "",
+        "headers": HEADERS,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {
+                "method": "POST",
+                "path": "/pre-update-profile",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": HEADERS["user-agent"],
+            },
+            "requestId": f"evt-{name}",
+            "routeKey": "POST /pre-update-profile",
+            "stage": "$default",
+            "time": "24/Nov/2026:03:00:00 +0000",
+            "timeEpoch": 1795489200000,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def v1_event(name, body):
+    # REST API (payload 1.0): the stage is part of the path the function sees.
+    return {
+        "resource": "/pre-update-profile",
+        "path": "/prod/pre-update-profile",
+        "httpMethod": "POST",
+        "headers": {k.title(): v for k, v in HEADERS.items()},
+        "multiValueHeaders": {k.title(): [v] for k, v in HEADERS.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "httpMethod": "POST",
+            "identity": {"sourceIp": "203.0.113.10", "userAgent": HEADERS["user-agent"]},
+            "path": "/prod/pre-update-profile",
+            "protocol": "HTTP/1.1",
+            "requestId": f"evt-{name}-rest",
+            "requestTimeEpoch": 1795489200000,
+            "resourceId": "a1b2c3",
+            "resourcePath": "/pre-update-profile",
+            "stage": "prod",
+        },
+        "body": base64.b64encode(body.encode()).decode(),
+        "isBase64Encoded": True,
+    }
+
+
+def main():
+    EVENTS.mkdir(exist_ok=True)
+    bodies = EVENTS / "bodies"
+    bodies.mkdir(exist_ok=True)
+    for name, body, status, answer, formats in scenarios():
+        text = body if isinstance(body, str) else json.dumps(body, indent=2) + "\n"
+        (bodies / f"{name}.json").write_text(text)
+        compact = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+        expected = {"statusCode": status, "headers": {"content-type": "application/json"}, "body": answer}
+        for fmt in formats:
+            stem = name if fmt == "v2" else f"{name}.rest-v1"
+            event = v2_event(name, compact) if fmt == "v2" else v1_event(name, compact)
+            (EVENTS / f"{stem}.json").write_text(json.dumps(event, indent=2) + "\n")
+            (EVENTS / f"{stem}.expected.json").write_text(json.dumps(expected, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
