@@ -1,26 +1,29 @@
-//! Start-up: builds the clients once from the configuration and serves the router, inside Lambda or on a local
-//! socket. Start-up does no network I/O; the first request does.
+//! Start-up: reads secrets, builds the clients once from the configuration and serves the router, inside Lambda
+//! or on a local socket. Beyond reading configured secrets, start-up does no network I/O.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, Region};
 
-use crate::config::{AlertTransport, Config};
+use crate::config::{AlertTransport, Config, DirectoryConfig};
 use crate::directory;
 use crate::guard::Guard;
 use crate::http::{AppState, router};
 use crate::notify::{LogOutbox, Outbox, SesOutbox};
+use crate::secrets::{SecretError, SecretReader, needs_secrets_manager};
 
-/// How long one SES call may take, retries included.
-const SES_OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
-const SES_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// How long one AWS call may take, retries included.
+const AWS_OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
+const AWS_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("the HTTP client for the directory could not be built: {0}")]
     HttpClient(#[from] reqwest::Error),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
     #[error("could not listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -32,27 +35,68 @@ pub enum StartupError {
     Lambda(String),
 }
 
-/// Builds the shared state: the directory client and the alert outbox, each once.
+/// Builds the shared state with the AWS SDK's default credential chain.
 pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
+    build_state_with(config, aws_config::defaults(BehaviorVersion::latest())).await
+}
+
+/// Builds the shared state: secrets read, the directory client and the alert outbox built, each once. `aws`
+/// is the SDK configuration loader to start from (tests pass one with fixed credentials).
+pub async fn build_state_with(
+    config: &Config,
+    aws: ConfigLoader,
+) -> Result<AppState, StartupError> {
+    let directory_token_source = match &config.directory {
+        DirectoryConfig::Http { token, .. } => token.as_ref(),
+        DirectoryConfig::Embedded { .. } => None,
+    };
+    let uses_ses = matches!(config.alert.transport, AlertTransport::Ses { .. });
+    let uses_secrets_manager = needs_secrets_manager([directory_token_source]);
+
+    let sdk = if uses_ses || uses_secrets_manager {
+        let mut loader = aws.timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(AWS_OPERATION_TIMEOUT)
+                .connect_timeout(AWS_CONNECT_TIMEOUT)
+                .build(),
+        );
+        if let Some(region) = &config.aws.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        Some(loader.load().await)
+    } else {
+        None
+    };
+
+    let secrets = SecretReader::new(match (&sdk, uses_secrets_manager) {
+        (Some(sdk), true) => {
+            let mut b = aws_sdk_secretsmanager::config::Builder::from(sdk);
+            if let Some(url) = &config.aws.secrets_endpoint {
+                b = b.endpoint_url(url);
+            }
+            Some(aws_sdk_secretsmanager::Client::from_conf(b.build()))
+        }
+        _ => None,
+    });
+    let directory_token = match directory_token_source {
+        Some(source) => Some(secrets.read(source).await?),
+        None => None,
+    };
+
     let directory: Arc<dyn directory::Directory> =
-        Arc::from(directory::from_config(&config.directory)?);
-    let alert_outbox: Arc<dyn Outbox> = match &config.alert.transport {
-        AlertTransport::Ses { sender } => {
-            let sdk = aws_config::defaults(BehaviorVersion::latest())
-                .timeout_config(
-                    TimeoutConfig::builder()
-                        .operation_timeout(SES_OPERATION_TIMEOUT)
-                        .connect_timeout(SES_CONNECT_TIMEOUT)
-                        .build(),
-                )
-                .load()
-                .await;
+        Arc::from(directory::from_config(&config.directory, directory_token)?);
+    let alert_outbox: Arc<dyn Outbox> = match (&config.alert.transport, &sdk) {
+        (AlertTransport::Ses { sender }, Some(sdk)) => {
+            let mut b = aws_sdk_sesv2::config::Builder::from(sdk);
+            if let Some(url) = &config.aws.ses_endpoint {
+                b = b.endpoint_url(url);
+            }
             Arc::new(SesOutbox::new(
-                aws_sdk_sesv2::Client::new(&sdk),
+                aws_sdk_sesv2::Client::from_conf(b.build()),
                 sender.clone(),
             ))
         }
-        AlertTransport::LogOutbox => Arc::new(LogOutbox),
+        _ => Arc::new(LogOutbox),
     };
     tracing::info!(
         directory = %directory.describe(),
@@ -99,10 +143,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
-    tracing::info!(
-        %addr,
-        "listening: POST http://{addr}/pre-update-profile (try: curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://{addr}/pre-update-profile)"
-    );
+    tracing::info!(%addr, "listening: POST http://{addr}/pre-update-profile");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -55,6 +55,29 @@ pub struct Config {
     pub directory: DirectoryConfig,
     pub sensitive_claims: ClaimSet,
     pub alert: AlertConfig,
+    pub aws: AwsSettings,
+}
+
+/// Where the AWS clients go. Credentials come from the SDK's default chain.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `AWS_REGION` (or `AWS_DEFAULT_REGION`).
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL_SESV2`, else `AWS_ENDPOINT_URL`: an SES-compatible endpoint (an emulator in tests).
+    pub ses_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`.
+    pub secrets_endpoint: Option<String>,
+}
+
+/// A secret given either in the environment (local use) or as a Secrets Manager secret read once at start-up.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Inline(SecretString),
+    /// The name or ARN of a Secrets Manager secret whose `SecretString` is the value.
+    SecretsManager {
+        id: String,
+        var: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -62,7 +85,7 @@ pub enum DirectoryConfig {
     /// The company's directory API.
     Http {
         url: UrlTemplate,
-        token: Option<SecretString>,
+        token: Option<SecretSource>,
         timeout: Duration,
     },
     /// A fixed list (`DEPARTMENTS`), for trying the service out or for small tenants.
@@ -178,6 +201,27 @@ pub fn is_plausible_email(s: &str) -> bool {
         })
 }
 
+/// Reads a secret setting: `inline_var` holds the value itself, `secret_var` the Secrets Manager secret to read
+/// it from; setting both is ambiguous and refused.
+fn secret_source(
+    get: &impl Fn(&str) -> Option<String>,
+    inline_var: &'static str,
+    secret_var: &'static str,
+) -> Result<Option<SecretSource>, ConfigError> {
+    match (get(inline_var), get(secret_var)) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            secret_var,
+            format!("set either {inline_var} or {secret_var}, not both"),
+        )),
+        (Some(value), None) => Ok(Some(SecretSource::Inline(SecretString::from(value)))),
+        (None, Some(id)) => Ok(Some(SecretSource::SecretsManager {
+            id,
+            var: secret_var,
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
 fn parse_email_list(var: &'static str, raw: &str) -> Result<Vec<String>, ConfigError> {
     let list: Vec<String> = raw
         .split(',')
@@ -256,7 +300,11 @@ impl Config {
                 };
                 DirectoryConfig::Http {
                     url,
-                    token: get("DEPARTMENT_API_TOKEN").map(SecretString::from),
+                    token: secret_source(
+                        &get,
+                        "DEPARTMENT_API_TOKEN",
+                        "DEPARTMENT_API_TOKEN_SECRET",
+                    )?,
                     timeout: Duration::from_millis(timeout_ms),
                 }
             }
@@ -332,7 +380,24 @@ impl Config {
             None => AlertTransport::LogOutbox,
         };
 
+        let endpoint = get("AWS_ENDPOINT_URL");
+        let aws = AwsSettings {
+            region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+            ses_endpoint: get("AWS_ENDPOINT_URL_SESV2").or_else(|| endpoint.clone()),
+            secrets_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or(endpoint),
+        };
+        for (var, url) in [
+            ("AWS_ENDPOINT_URL_SESV2", &aws.ses_endpoint),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &aws.secrets_endpoint),
+        ] {
+            if let Some(url) = url {
+                reqwest::Url::parse(url)
+                    .map_err(|e| ConfigError::new(var, format!("is not a URL ({e})")))?;
+            }
+        }
+
         Ok(Config {
+            aws,
             in_lambda,
             listen_addr,
             max_body_bytes,

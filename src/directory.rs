@@ -44,13 +44,15 @@ pub trait Directory: Send + Sync {
 }
 
 /// Builds the directory the configuration asks for. The HTTP client is built here, once.
-pub fn from_config(config: &DirectoryConfig) -> Result<Box<dyn Directory>, reqwest::Error> {
+/// `token` is the directory token, already read from wherever the configuration keeps it.
+pub fn from_config(
+    config: &DirectoryConfig,
+    token: Option<SecretString>,
+) -> Result<Box<dyn Directory>, reqwest::Error> {
     Ok(match config {
-        DirectoryConfig::Http {
-            url,
-            token,
-            timeout,
-        } => Box::new(HttpDirectory::new(url.clone(), token.clone(), *timeout)?),
+        DirectoryConfig::Http { url, timeout, .. } => {
+            Box::new(HttpDirectory::new(url.clone(), token, *timeout)?)
+        }
         DirectoryConfig::Embedded { departments } => {
             Box::new(EmbeddedDirectory::new(departments.iter().cloned()))
         }

@@ -10,8 +10,9 @@ pub mod guard;
 pub mod http;
 pub mod notify;
 pub mod policy;
+pub mod secrets;
 pub mod telemetry;
 
-pub use app::{build_state, run};
+pub use app::{build_state, build_state_with, run};
 pub use config::Config;
 pub use http::{AppState, router};

@@ -153,7 +153,7 @@ impl Outbox for LogOutbox {
         tracing::info!(
             target: "profile_guard::outbox",
             message_id = %message_id,
-            to = %email.to.join(", "),
+            to = %if email.to.is_empty() { "(SECURITY_TEAM_EMAILS not set)".to_owned() } else { email.to.join(", ") },
             subject = %email.subject,
             text = %email.text,
             "e-mail written to the log outbox (ALERT_SENDER is not set)"
