@@ -5,10 +5,12 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+
+use lambda_http::request::RequestContext;
 
 use crate::action::ActionResponse;
 use crate::guard::{Audit, CallInfo, Guard};
@@ -30,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, post(action));
     }
     router
+        .route("/{stage}/pre-update-profile", post(staged_action))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(on_panic))
@@ -86,6 +89,24 @@ async fn action(State(state): State<Arc<AppState>>, request: Request) -> Respons
         }
     };
     into_response(&answer)
+}
+
+/// A REST API (payload 1.0) puts the stage in the path (`/prod/pre-update-profile`). Accepted only when the
+/// request really came through that API Gateway stage, so no other prefix opens a second endpoint.
+async fn staged_action(
+    state: State<Arc<AppState>>,
+    Path(stage): Path<String>,
+    request: Request,
+) -> Response {
+    let through_stage = matches!(
+        request.extensions().get::<RequestContext>(),
+        Some(RequestContext::ApiGatewayV1(ctx)) if ctx.stage.as_deref() == Some(stage.as_str())
+    );
+    if through_stage {
+        action(state, request).await
+    } else {
+        not_found().await
+    }
 }
 
 fn is_length_limit(e: &axum::Error) -> bool {

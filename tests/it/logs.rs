@@ -1,0 +1,117 @@
+//! What an operator reads: one JSON audit line per decision, with the request id, and no attribute value or
+//! secret in any line.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::support::{TestApp, tutorial};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn one_audit_line_per_decision_with_names_not_values() {
+    let (logs, _guard) = capture();
+    let app = TestApp::new(&[]).await;
+    let body = tutorial().replacen('{', r#"{"requestId":"5f0e6c2a9b1d4e7f","#, 1);
+    assert_eq!(app.post(body).await.status, 200);
+    assert_eq!(app.post("{oops").await.status, 400);
+
+    let lines = logs.lines();
+    let audits: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "profile_guard::audit")
+        .collect();
+    assert_eq!(audits.len(), 2, "{lines:#?}");
+    let first = audits[0];
+    assert_eq!(first["request_id"], "5f0e6c2a9b1d4e7f");
+    assert_eq!(first["decision"], "SUCCESS");
+    assert_eq!(first["tenant"], "testwso2");
+    assert_eq!(first["initiator"], "ADMIN");
+    assert_eq!(first["claims_written"], "department,mobile,emailaddress");
+    assert_eq!(first["sensitive_changed"], "department,mobile,emailaddress");
+    assert_eq!(first["department_check"], "known");
+    assert!(first["alert"].as_str().unwrap().starts_with("sent:outbox-"));
+    let second = audits[1];
+    assert_eq!(second["decision"], "ERROR");
+    assert_eq!(second["reason"], "invalid_request");
+    assert!(second["request_id"].as_str().unwrap().starts_with("pg-"));
+
+    // The log outbox shows the whole (masked) message in one line.
+    let outbox: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "profile_guard::outbox")
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    assert!(outbox[0]["text"].as_str().unwrap().contains("+9477*****48"));
+
+    let all = logs.text();
+    for secret_or_value in ["+94771223448", "testuser@wso2.com", "\"HR\""] {
+        assert!(
+            !all.contains(secret_or_value),
+            "{secret_or_value} reached the log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_directory_token_never_reaches_the_log() {
+    let (logs, _guard) = capture();
+    let app = TestApp::new(&[
+        (
+            "DEPARTMENT_API_URL",
+            "http://127.0.0.1:9/departments/{department}?key=query-secret-42",
+        ),
+        ("DEPARTMENT_API_TOKEN", "token-secret-42"),
+        ("DEPARTMENT_API_TIMEOUT_MS", "200"),
+    ])
+    .await;
+    let answer = app.post(tutorial()).await;
+    assert_eq!(answer.status, 500);
+    let all = logs.text();
+    assert!(all.contains("profile-guard configured"));
+    assert!(!all.contains("token-secret-42"));
+    assert!(!all.contains("query-secret-42"));
+}

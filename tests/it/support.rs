@@ -1,0 +1,267 @@
+//! Test harness: the real router built from a configuration, a real SES emulator (moto's server) shared by the
+//! test binary, and helpers to post bodies and read answers.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use http_body_util::BodyExt;
+use profile_guard::{Config, build_state_with, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// An answer as the identity server sees it.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Value,
+}
+
+pub struct TestApp {
+    pub router: axum::Router,
+}
+
+impl TestApp {
+    /// The router built from exactly these variables (nothing from the process environment), with fixed test
+    /// credentials for any AWS client.
+    pub async fn new(vars: &[(&str, &str)]) -> TestApp {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config =
+            Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid");
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .empty_test_environment()
+            .test_credentials();
+        let state = build_state_with(&config, loader)
+            .await
+            .expect("state builds");
+        TestApp {
+            router: router(Arc::new(state)),
+        }
+    }
+
+    pub async fn post(&self, body: impl Into<Body>) -> Answer {
+        self.request(
+            Request::post("/pre-update-profile")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.into())
+                .expect("request builds"),
+        )
+        .await
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        answer_of(response).await
+    }
+}
+
+pub async fn answer_of(response: axum::response::Response) -> Answer {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let raw = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body reads")
+        .to_bytes()
+        .to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Answer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+pub fn repo_file(path: &str) -> String {
+    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// WSO2's conformance data, beside the repository in `shared/`.
+pub fn conformance_file(name: &str) -> String {
+    repo_file(&format!("../shared/conformance/wso2/{name}"))
+}
+
+pub fn tutorial() -> String {
+    conformance_file("tutorial-request.json")
+}
+
+pub fn success() -> Value {
+    serde_json::json!({"actionStatus": "SUCCESS"})
+}
+
+/// A loopback port nothing listens on.
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    port
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SES emulator
+// ---------------------------------------------------------------------------------------------------------------
+
+/// One moto server for the whole test binary. It stops when the test process ends: a small shell watchdog kills
+/// it once its parent (this process) is gone.
+pub struct Moto {
+    pub endpoint: String,
+    /// The watchdog shell; kept so the handle lives as long as the server.
+    _watchdog: std::sync::Mutex<std::process::Child>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(|| {
+        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| format!("{}/.venv/bin/moto_server", env!("CARGO_MANIFEST_DIR")));
+        assert!(
+            std::path::Path::new(&bin).exists(),
+            "moto_server not found at {bin}: run `make test` (it installs the SES emulator into .venv) or set MOTO_SERVER"
+        );
+        let port = closed_port();
+        let script = format!(
+            "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; \
+             while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child",
+            parent = std::process::id()
+        );
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(&bin)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && ureq_get(&format!("{endpoint}/moto-api/")).is_some();
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "moto_server did not start on port {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            endpoint,
+            _watchdog: std::sync::Mutex::new(watchdog),
+        }
+    })
+}
+
+/// A blocking GET on loopback with std only (used before any runtime exists).
+fn ureq_get(url: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest.split_once('/')?;
+    let mut s = std::net::TcpStream::connect(host).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    out.starts_with("HTTP/1.").then_some(out)
+}
+
+/// A sender domain of its own for one test, verified in the emulator, so parallel tests never see each other's
+/// mail.
+pub struct SesScope {
+    pub sender: String,
+    pub security_team: String,
+    pub endpoint: String,
+}
+
+impl SesScope {
+    pub async fn new() -> SesScope {
+        let moto = moto();
+        let domain = format!("t{}.example.com", uuid::Uuid::new_v4().simple());
+        let client = ses_client(&moto.endpoint).await;
+        client
+            .create_email_identity()
+            .email_identity(&domain)
+            .send()
+            .await
+            .expect("the emulator verifies the sender domain");
+        SesScope {
+            sender: format!("profile-guard@{domain}"),
+            security_team: format!("security@{domain}"),
+            endpoint: moto.endpoint.clone(),
+        }
+    }
+
+    /// The variables that point profile-guard's alerts at this scope.
+    pub fn vars(&self) -> Vec<(&str, &str)> {
+        vec![
+            ("ALERT_SENDER", self.sender.as_str()),
+            ("SECURITY_TEAM_EMAILS", self.security_team.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL_SESV2", self.endpoint.as_str()),
+        ]
+    }
+
+    /// Every message the emulator holds from this scope's sender.
+    pub async fn sent(&self) -> Vec<SentMail> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
+            .await
+            .expect("emulator answers")
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b).expect("data.json is JSON"))
+            .expect("data.json reads");
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["source"] == self.sender.as_str())
+            .map(|m| SentMail {
+                to: m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                body: m["body"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: Vec<String>,
+    pub subject: String,
+    /// The HTML part (the emulator keeps only that one when both are sent).
+    pub body: String,
+}
+
+pub async fn ses_client(endpoint: &str) -> aws_sdk_sesv2::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .test_credentials()
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_sesv2::Client::new(&sdk)
+}
