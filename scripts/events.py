@@ -77,6 +77,28 @@ def scenarios():
         initiator="APPLICATION",
     ), 200, SUCCESS, ("v2",)
     yield "no-request-password-flow", request(None), 200, SUCCESS, ("v2",)
+    current_email = {"uri": "http://wso2.org/claims/emailaddress", "value": "emily@aol.com"}
+    given_name = {"uri": "http://wso2.org/claims/givenname", "value": "Emily"}
+    yield "self-service-mobile-change", request(
+        [claim("mobile", "+94771234567")],
+        current=[current_email, given_name,
+                 {"uri": "http://wso2.org/claims/mobile", "value": "+94770000001", "updatingValue": "+94771234567"}],
+        initiator="USER",
+        request_id="a1b2c3d4e5f60718293a4b5c6d7e8f90",
+    ), 200, SUCCESS, ("v2",)
+    yield "admin-email-change", request(
+        [claim("emailaddress", "emily.new@gmail.com")],
+        current=[given_name,
+                 {"uri": "http://wso2.org/claims/emailaddress", "value": "emily@aol.com",
+                  "updatingValue": "emily.new@gmail.com"}],
+        initiator="ADMIN",
+        request_id="b2c3d4e5f60718293a4b5c6d7e8f90a1",
+    ), 200, SUCCESS, ("v2",)
+    yield "application-mobile-change", request(
+        [claim("mobile", "+94775550000")],
+        current=[current_email],
+        initiator="APPLICATION",
+    ), 200, SUCCESS, ("v2",)
     yield "malformed-body", '{"actionType": "PRE_UPDATE_PROFILE", "event": {', 400, {
         "actionStatus": "ERROR",
         "errorMessage": "invalid_request",
@@ -167,7 +189,14 @@ def main():
         expected = {"statusCode": status, "headers": {"content-type": "application/json"}, "body": answer}
         for fmt in formats:
             stem = name if fmt == "v2" else f"{name}.rest-v1"
-            event = v2_event(name, compact) if fmt == "v2" else v1_event(name, compact)
+            if fmt == "v2":
+                event = v2_event(name, compact)
+            else:
+                # A change of its own (its own requestId), so that replaying every event through one warm
+                # instance does not collapse it into the v2 event's change.
+                v1_body = compact if isinstance(body, str) else json.dumps(
+                    {"requestId": f"rest-v1-{name}", **body}, separators=(",", ":"))
+                event = v1_event(name, v1_body)
             (EVENTS / f"{stem}.json").write_text(json.dumps(event, indent=2) + "\n")
             (EVENTS / f"{stem}.expected.json").write_text(json.dumps(expected, indent=2) + "\n")
 

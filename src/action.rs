@@ -431,6 +431,52 @@ impl ActionResponse {
         }
     }
 
+    /// A compact record of this answer, for the idempotency store.
+    pub fn to_stored(&self) -> String {
+        format!(
+            r#"{{"status":{},"body":{}}}"#,
+            self.http_status(),
+            String::from_utf8_lossy(&self.to_json())
+        )
+    }
+
+    /// Reads a record written by [`ActionResponse::to_stored`]; `None` for anything that is not a valid answer.
+    pub fn from_stored(stored: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body {
+            action_status: String,
+            failure_reason: Option<String>,
+            failure_description: Option<String>,
+            error_message: Option<String>,
+            error_description: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Stored {
+            status: u16,
+            body: Body,
+        }
+        let s: Stored = serde_json::from_str(stored).ok()?;
+        match (s.status, s.body.action_status.as_str()) {
+            (200, "SUCCESS") => Some(ActionResponse::Success),
+            (200, "FAILED") => Some(ActionResponse::failed(
+                Reason::parse(s.body.failure_reason?).ok()?,
+                Description::parse(s.body.failure_description?).ok()?,
+            )),
+            (status, "ERROR") => Some(ActionResponse::error(
+                match status {
+                    400 => ErrorStatus::BadRequest,
+                    401 => ErrorStatus::Unauthorized,
+                    500 => ErrorStatus::ServerError,
+                    _ => return None,
+                },
+                Reason::parse(s.body.error_message?).ok()?,
+                Description::parse(s.body.error_description?).ok()?,
+            )),
+            _ => None,
+        }
+    }
+
     /// The JSON body. Serialising these types cannot fail (plain strings only); the fallback keeps that promise
     /// without a panic on the request path.
     pub fn to_json(&self) -> Vec<u8> {
@@ -500,6 +546,28 @@ mod tests {
             String::from_utf8(error.to_json()).unwrap(),
             r#"{"actionStatus":"ERROR","errorMessage":"m","errorDescription":"d"}"#
         );
+    }
+
+    #[test]
+    fn stored_answers_round_trip() {
+        for a in [
+            ActionResponse::Success,
+            ActionResponse::failed(Reason::from_static("r"), Description::from_static("d")),
+            ActionResponse::error(
+                ErrorStatus::ServerError,
+                Reason::from_static("m"),
+                Description::from_static("d"),
+            ),
+        ] {
+            assert_eq!(ActionResponse::from_stored(&a.to_stored()), Some(a));
+        }
+        assert_eq!(
+            ActionResponse::from_stored(
+                r#"{"status":200,"body":{"actionStatus":"FAILED","failureReason":"a,b","failureDescription":"d"}}"#
+            ),
+            None
+        );
+        assert_eq!(ActionResponse::from_stored("garbage"), None);
     }
 
     #[test]

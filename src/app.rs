@@ -7,10 +7,16 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 
-use crate::config::{AlertTransport, Config, DirectoryConfig};
+use crate::auth::Authenticator;
+use crate::config::{
+    AuthMode, ClaimSet, Config, DirectoryConfig, EmailTransport, check_webhook_url,
+};
 use crate::directory;
 use crate::guard::Guard;
 use crate::http::{AppState, router};
+use crate::idempotency::{DynamoStore, Idempotency};
+use crate::notify::slack::SlackWebhook;
+use crate::notify::templates::{TemplateError, Templates};
 use crate::notify::{LogOutbox, Outbox, SesOutbox};
 use crate::secrets::{SecretError, SecretReader, needs_secrets_manager};
 
@@ -24,6 +30,8 @@ pub enum StartupError {
     HttpClient(#[from] reqwest::Error),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     #[error("could not listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -40,8 +48,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
     build_state_with(config, aws_config::defaults(BehaviorVersion::latest())).await
 }
 
-/// Builds the shared state: secrets read, the directory client and the alert outbox built, each once. `aws`
-/// is the SDK configuration loader to start from (tests pass one with fixed credentials).
+/// Entries the warm-instance idempotency cache holds at most.
+const IDEMPOTENCY_CACHE_ENTRIES: u64 = 10_000;
+
+/// Builds the shared state: secrets read, every client built and every template compiled, each once. `aws` is
+/// the SDK configuration loader to start from (tests pass one with fixed credentials).
 pub async fn build_state_with(
     config: &Config,
     aws: ConfigLoader,
@@ -50,10 +61,17 @@ pub async fn build_state_with(
         DirectoryConfig::Http { token, .. } => token.as_ref(),
         DirectoryConfig::Embedded { .. } => None,
     };
-    let uses_ses = matches!(config.alert.transport, AlertTransport::Ses { .. });
-    let uses_secrets_manager = needs_secrets_manager([directory_token_source]);
+    let secret_sources = [
+        directory_token_source,
+        config.alert.slack_webhook.as_ref(),
+        config.auth.credential.as_ref(),
+    ];
+    let uses_ses = matches!(config.email, EmailTransport::Ses { .. });
+    let uses_secrets_manager = needs_secrets_manager(secret_sources);
+    let uses_dynamodb = config.idempotency.table.is_some();
 
-    let sdk = if uses_ses || uses_secrets_manager {
+    // The SDK configuration is only loaded when some AWS service is used: a local run touches no AWS code path.
+    let sdk = if uses_ses || uses_secrets_manager || uses_dynamodb {
         let mut loader = aws.timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(AWS_OPERATION_TIMEOUT)
@@ -82,11 +100,40 @@ pub async fn build_state_with(
         Some(source) => Some(secrets.read(source).await?),
         None => None,
     };
+    let auth_credential = match &config.auth.credential {
+        Some(source) => Some(secrets.read(source).await?),
+        None => None,
+    };
+    if config.auth.mode == AuthMode::Basic
+        && let Some(c) = &auth_credential
+        && !secrecy::ExposeSecret::expose_secret(c).contains(':')
+    {
+        return Err(StartupError::Secret(SecretError {
+            var: "AUTH_CREDENTIAL_SECRET",
+            problem: "the secret must be user:password with AUTH_MODE=basic".into(),
+        }));
+    }
+    let slack = match &config.alert.slack_webhook {
+        Some(source) => {
+            let url = secrets.read(source).await?;
+            check_webhook_url(secrecy::ExposeSecret::expose_secret(&url)).map_err(|problem| {
+                SecretError {
+                    var: "SLACK_WEBHOOK_URL_SECRET",
+                    problem: format!("the webhook URL {problem}"),
+                }
+            })?;
+            Some(Arc::new(SlackWebhook::new(
+                url,
+                config.alert.slack_timeout,
+            )?))
+        }
+        None => None,
+    };
 
     let directory: Arc<dyn directory::Directory> =
         Arc::from(directory::from_config(&config.directory, directory_token)?);
-    let alert_outbox: Arc<dyn Outbox> = match (&config.alert.transport, &sdk) {
-        (AlertTransport::Ses { sender }, Some(sdk)) => {
+    let email: Arc<dyn Outbox> = match (&config.email, &sdk) {
+        (EmailTransport::Ses { sender }, Some(sdk)) => {
             let mut b = aws_sdk_sesv2::config::Builder::from(sdk);
             if let Some(url) = &config.aws.ses_endpoint {
                 b = b.endpoint_url(url);
@@ -98,33 +145,77 @@ pub async fn build_state_with(
         }
         _ => Arc::new(LogOutbox),
     };
+    let store = match (&config.idempotency.table, &sdk) {
+        (Some(table), Some(sdk)) => {
+            let mut b = aws_sdk_dynamodb::config::Builder::from(sdk);
+            if let Some(url) = &config.aws.dynamodb_endpoint {
+                b = b.endpoint_url(url);
+            }
+            Some(DynamoStore::new(
+                aws_sdk_dynamodb::Client::from_conf(b.build()),
+                table.clone(),
+                config.idempotency.ttl,
+            ))
+        }
+        _ => None,
+    };
+    let templates = Templates::load(config.template_dir.as_deref())?;
+
     tracing::info!(
         directory = %directory.describe(),
-        alerts = %alert_outbox.describe(),
-        security_team = config.alert.recipients.len(),
-        sensitive_claims = %{
-            let mut v: Vec<&str> = config.sensitive_claims.iter().collect();
-            v.sort_unstable();
-            v.join(",")
+        email = %email.describe(),
+        alert_channels = %match (config.alert.channels.email, config.alert.channels.slack) {
+            (true, true) => "email,slack",
+            (false, true) => "slack",
+            _ => "email",
         },
+        security_team = config.alert.recipients.len(),
+        sensitive_claims = %sorted_claims(&config.sensitive_claims),
+        user_notice = ?config.notice.mode,
+        idempotency = %config.idempotency.table.as_deref().map_or("in-memory".to_owned(), |t| format!("in-memory + DynamoDB table {t}")),
+        auth_mode = ?config.auth.mode,
+        deadline_ms = config.deadline.as_millis() as u64,
+        templates_overridden = %templates.overridden.join(","),
         in_lambda = config.in_lambda,
         "profile-guard configured"
     );
-    if config.alert.transport == AlertTransport::LogOutbox {
+    if config.email == EmailTransport::LogOutbox {
         tracing::warn!(
-            "ALERT_SENDER is not set: security alerts are written to the log outbox, not e-mailed"
+            "ALERT_SENDER is not set: alerts and notices are written to the log outbox, not e-mailed"
         );
+    }
+    if config.auth.mode == AuthMode::None {
+        tracing::warn!("AUTH_MODE is none: the endpoint accepts calls without credentials");
     }
     Ok(AppState {
         guard: Guard {
             directory,
-            alert_outbox,
+            email,
+            slack,
+            channels: config.alert.channels,
             alert_recipients: config.alert.recipients.clone(),
             sensitive: config.sensitive_claims.clone(),
             values: config.alert.values,
+            notice: config.notice.clone(),
+            templates: Arc::new(templates),
+            idempotency: Idempotency::new(config.idempotency.ttl, IDEMPOTENCY_CACHE_ENTRIES, store),
+            limits: config.limits,
+            failure_modes: config.failure_modes,
+            deadline: config.deadline,
         },
-        max_body_bytes: config.max_body_bytes,
+        auth: Authenticator::new(
+            config.auth.mode,
+            &config.auth.api_key_header,
+            auth_credential.as_ref(),
+        ),
+        max_body_bytes: config.limits.max_body_bytes,
     })
+}
+
+fn sorted_claims(set: &ClaimSet) -> String {
+    let mut v: Vec<&str> = set.iter().collect();
+    v.sort_unstable();
+    v.join(",")
 }
 
 /// Serves until stopped: under the Lambda runtime when inside Lambda, otherwise on `LISTEN_ADDR` until SIGTERM or

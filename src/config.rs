@@ -29,6 +29,12 @@ pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DEPARTMENT_API_TIMEOUT_MS: u64 = 1000;
 /// WSO2 rejects nothing larger in practice; anything bigger is an attack or a mistake.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const DEFAULT_MAX_CLAIMS: usize = 100;
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 4096;
+/// Below Asgardeo's 3 s read timeout, with room for the network.
+pub const DEFAULT_DEADLINE_MS: u64 = 2500;
+pub const DEFAULT_SLACK_TIMEOUT_MS: u64 = 1000;
+pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 600;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{var}: {problem}")]
@@ -51,11 +57,92 @@ pub struct Config {
     /// Set when running inside AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is present).
     pub in_lambda: bool,
     pub listen_addr: SocketAddr,
-    pub max_body_bytes: usize,
     pub directory: DirectoryConfig,
     pub sensitive_claims: ClaimSet,
+    /// How e-mail leaves: SES or the local log outbox. Used by alerts and user notices.
+    pub email: EmailTransport,
     pub alert: AlertConfig,
+    pub notice: NoticeConfig,
+    pub idempotency: IdempotencyConfig,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+    pub failure_modes: FailureModes,
+    /// `DEADLINE_MS`: the whole call, upstream calls included, ends within this.
+    pub deadline: Duration,
+    /// `TEMPLATE_DIR`: message templates that override the built-in ones.
+    pub template_dir: Option<std::path::PathBuf>,
     pub aws: AwsSettings,
+}
+
+/// Which channels carry the security alert (`ALERT_CHANNELS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertChannels {
+    pub email: bool,
+    pub slack: bool,
+}
+
+/// `USER_NOTICE`: whether the person whose profile changes is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeMode {
+    Off,
+    /// Only changes the person did not make themself.
+    Others,
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct NoticeConfig {
+    pub mode: NoticeMode,
+    /// `USER_NOTICE_CLAIMS`: the attributes whose change the person is told about.
+    pub claims: ClaimSet,
+    /// `USER_NOTICE_NEW_ADDRESS`: when the e-mail address changes, also write to the new one.
+    pub new_address: bool,
+    /// `SUPPORT_CONTACT`: where the person should turn if the change was not expected.
+    pub support_contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IdempotencyConfig {
+    /// `IDEMPOTENCY_TABLE`: a DynamoDB table shared by all instances; without it, a per-instance cache only.
+    pub table: Option<String>,
+    /// `IDEMPOTENCY_TTL_SECS`: how long a decision is remembered.
+    pub ttl: Duration,
+}
+
+/// How the caller (the identity server) must authenticate (`AUTH_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    None,
+    Basic,
+    Bearer,
+    ApiKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub mode: AuthMode,
+    /// `AUTH_API_KEY_HEADER` (default `api-key`), lower-cased.
+    pub api_key_header: String,
+    /// `AUTH_CREDENTIAL` / `AUTH_CREDENTIAL_SECRET`: the key, the token, or `user:password`.
+    pub credential: Option<SecretSource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    /// `MAX_CLAIMS`: claims in `event.request` plus `event.user.claims`.
+    pub max_claims: usize,
+    /// `MAX_VALUE_BYTES`: bytes of one claim value (all values of a multi-valued claim together).
+    pub max_value_bytes: usize,
+}
+
+/// What to answer when an upstream fails: the published scenario blocks (`error`, `fail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureModes {
+    /// `DIRECTORY_UNAVAILABLE=error|allow`.
+    pub allow_without_directory: bool,
+    /// `ALERT_UNDELIVERED=fail|allow`.
+    pub allow_without_alert: bool,
 }
 
 /// Where the AWS clients go. Credentials come from the SDK's default chain.
@@ -67,6 +154,8 @@ pub struct AwsSettings {
     pub ses_endpoint: Option<String>,
     /// `AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`.
     pub secrets_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`.
+    pub dynamodb_endpoint: Option<String>,
 }
 
 /// A secret given either in the environment (local use) or as a Secrets Manager secret read once at start-up.
@@ -94,13 +183,18 @@ pub enum DirectoryConfig {
 
 #[derive(Debug, Clone)]
 pub struct AlertConfig {
-    pub transport: AlertTransport,
+    pub channels: AlertChannels,
+    /// `SECURITY_TEAM_EMAILS`.
     pub recipients: Vec<String>,
+    /// `ALERT_VALUES`: how alerts and notices show values.
     pub values: ValueDisplay,
+    /// `SLACK_WEBHOOK_URL` / `SLACK_WEBHOOK_URL_SECRET`.
+    pub slack_webhook: Option<SecretSource>,
+    pub slack_timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlertTransport {
+pub enum EmailTransport {
     /// Amazon SES v2, from a verified sender identity.
     Ses { sender: String },
     /// One JSON log line per message, for local use with no AWS account.
@@ -201,6 +295,62 @@ pub fn is_plausible_email(s: &str) -> bool {
         })
 }
 
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => match v.parse::<T>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError::new(
+                var,
+                format!(
+                    "{v:?} must be a whole number of {unit} from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        },
+    }
+}
+
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+        Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+        Some(v) => Err(ConfigError::new(var, format!("{v:?} is not true or false"))),
+    }
+}
+
+fn choice<T: Copy>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    options: &[(&str, T)],
+) -> Result<T, ConfigError> {
+    let Some(v) = get(var) else {
+        return Ok(default);
+    };
+    let lower = v.to_ascii_lowercase();
+    options
+        .iter()
+        .find(|(name, _)| *name == lower)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            ConfigError::new(var, format!("{v:?} is not one of {}", names.join(", ")))
+        })
+}
+
 /// Reads a secret setting: `inline_var` holds the value itself, `secret_var` the Secrets Manager secret to read
 /// it from; setting both is ambiguous and refused.
 fn secret_source(
@@ -269,35 +419,42 @@ impl Config {
                 .map_err(|_| ConfigError::new("LISTEN_ADDR", "the built-in default is invalid"))?,
         };
 
-        let max_body_bytes = match get("MAX_BODY_BYTES") {
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1024..=1024 * 1024).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError::new(
-                        "MAX_BODY_BYTES",
-                        "must be a number of bytes from 1024 to 1048576",
-                    ));
-                }
-            },
-            None => DEFAULT_MAX_BODY_BYTES,
+        let limits = Limits {
+            max_body_bytes: number(
+                &get,
+                "MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES,
+                1024..=1024 * 1024,
+                "bytes",
+            )?,
+            max_claims: number(&get, "MAX_CLAIMS", DEFAULT_MAX_CLAIMS, 1..=10_000, "claims")?,
+            max_value_bytes: number(
+                &get,
+                "MAX_VALUE_BYTES",
+                DEFAULT_MAX_VALUE_BYTES,
+                16..=65_536,
+                "bytes",
+            )?,
         };
+        let deadline_ms = number(
+            &get,
+            "DEADLINE_MS",
+            DEFAULT_DEADLINE_MS,
+            100..=29_000,
+            "milliseconds",
+        )?;
 
         let directory = match get("DEPARTMENT_API_URL") {
             Some(url) => {
                 let url = UrlTemplate::parse(&url)
                     .map_err(|p| ConfigError::new("DEPARTMENT_API_URL", p))?;
-                let timeout_ms = match get("DEPARTMENT_API_TIMEOUT_MS") {
-                    Some(v) => match v.parse::<u64>() {
-                        Ok(n) if (1..=10_000).contains(&n) => n,
-                        _ => {
-                            return Err(ConfigError::new(
-                                "DEPARTMENT_API_TIMEOUT_MS",
-                                "must be a whole number of milliseconds from 1 to 10000",
-                            ));
-                        }
-                    },
-                    None => DEFAULT_DEPARTMENT_API_TIMEOUT_MS,
-                };
+                let timeout_ms = number(
+                    &get,
+                    "DEPARTMENT_API_TIMEOUT_MS",
+                    DEFAULT_DEPARTMENT_API_TIMEOUT_MS,
+                    1..=10_000,
+                    "milliseconds",
+                )?;
                 DirectoryConfig::Http {
                     url,
                     token: secret_source(
@@ -328,19 +485,104 @@ impl Config {
             None => ClaimSet::defaults(),
         };
 
-        let values = match get("ALERT_VALUES") {
-            Some(v) => v.parse().map_err(|_| {
-                ConfigError::new(
-                    "ALERT_VALUES",
-                    format!("{v:?} is not one of masked, full, none"),
-                )
-            })?,
-            None => ValueDisplay::Masked,
+        let values = choice(
+            &get,
+            "ALERT_VALUES",
+            ValueDisplay::Masked,
+            &[
+                ("masked", ValueDisplay::Masked),
+                ("full", ValueDisplay::Full),
+                ("none", ValueDisplay::None),
+            ],
+        )?;
+
+        // Slack: the webhook URL is a secret (it is the credential).
+        let slack_webhook = secret_source(&get, "SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL_SECRET")?;
+        if let Some(SecretSource::Inline(url)) = &slack_webhook {
+            check_webhook_url(secrecy::ExposeSecret::expose_secret(url))
+                .map_err(|p| ConfigError::new("SLACK_WEBHOOK_URL", p))?;
+        }
+        let channels = match get("ALERT_CHANNELS") {
+            None => AlertChannels {
+                email: true,
+                slack: slack_webhook.is_some(),
+            },
+            Some(v) => {
+                let mut c = AlertChannels {
+                    email: false,
+                    slack: false,
+                };
+                for item in v
+                    .split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .filter(|s| !s.is_empty())
+                {
+                    match item.as_str() {
+                        "email" => c.email = true,
+                        "slack" => c.slack = true,
+                        other => {
+                            return Err(ConfigError::new(
+                                "ALERT_CHANNELS",
+                                format!("{other:?} is not a channel: use email, slack or both"),
+                            ));
+                        }
+                    }
+                }
+                if !c.email && !c.slack {
+                    return Err(ConfigError::new(
+                        "ALERT_CHANNELS",
+                        "names no channel: use email, slack or both",
+                    ));
+                }
+                c
+            }
+        };
+        if channels.slack && slack_webhook.is_none() {
+            return Err(ConfigError::new(
+                "SLACK_WEBHOOK_URL",
+                "is required when ALERT_CHANNELS includes slack (or set SLACK_WEBHOOK_URL_SECRET)",
+            ));
+        }
+        let slack_timeout_ms = number(
+            &get,
+            "SLACK_TIMEOUT_MS",
+            DEFAULT_SLACK_TIMEOUT_MS,
+            1..=10_000,
+            "milliseconds",
+        )?;
+
+        let notice = NoticeConfig {
+            mode: choice(
+                &get,
+                "USER_NOTICE",
+                NoticeMode::All,
+                &[
+                    ("off", NoticeMode::Off),
+                    ("others", NoticeMode::Others),
+                    ("all", NoticeMode::All),
+                ],
+            )?,
+            claims: match get("USER_NOTICE_CLAIMS") {
+                Some(v) => {
+                    ClaimSet::parse(&v).map_err(|p| ConfigError::new("USER_NOTICE_CLAIMS", p))?
+                }
+                None => sensitive_claims.clone(),
+            },
+            new_address: flag(&get, "USER_NOTICE_NEW_ADDRESS", false)?,
+            support_contact: match get("SUPPORT_CONTACT") {
+                Some(v) if v.chars().any(char::is_control) || v.chars().count() > 200 => {
+                    return Err(ConfigError::new(
+                        "SUPPORT_CONTACT",
+                        "must be one line of at most 200 characters (an address, a phone number or a URL)",
+                    ));
+                }
+                other => other,
+            },
         };
 
         let recipients = match get("SECURITY_TEAM_EMAILS") {
             Some(v) => parse_email_list("SECURITY_TEAM_EMAILS", &v)?,
-            None if in_lambda => {
+            None if in_lambda && channels.email => {
                 return Err(ConfigError::new(
                     "SECURITY_TEAM_EMAILS",
                     "is required in Lambda: the comma-separated addresses that receive security alerts",
@@ -349,7 +591,8 @@ impl Config {
             None => Vec::new(),
         };
 
-        let transport = match get("ALERT_SENDER") {
+        let needs_email = channels.email || notice.mode != NoticeMode::Off;
+        let email = match get("ALERT_SENDER") {
             Some(sender) => {
                 if !is_plausible_email(&sender) {
                     return Err(ConfigError::new(
@@ -357,7 +600,7 @@ impl Config {
                         format!("{sender:?} is not an e-mail address"),
                     ));
                 }
-                if recipients.is_empty() {
+                if channels.email && recipients.is_empty() {
                     return Err(ConfigError::new(
                         "SECURITY_TEAM_EMAILS",
                         "is required when ALERT_SENDER is set: the addresses that receive security alerts",
@@ -369,46 +612,158 @@ impl Config {
                         "is required when ALERT_SENDER is set: the SES region, e.g. eu-west-1",
                     ));
                 }
-                AlertTransport::Ses { sender }
+                EmailTransport::Ses { sender }
             }
-            None if in_lambda => {
+            None if in_lambda && needs_email => {
                 return Err(ConfigError::new(
                     "ALERT_SENDER",
-                    "is required in Lambda: a sender address or domain verified in Amazon SES",
+                    "is required in Lambda: a sender address or domain verified in Amazon SES \
+                     (alerts and user notices are sent from it)",
                 ));
             }
-            None => AlertTransport::LogOutbox,
+            None => EmailTransport::LogOutbox,
+        };
+
+        let idempotency = IdempotencyConfig {
+            table: match get("IDEMPOTENCY_TABLE") {
+                Some(t)
+                    if t.len() > 1024 || t.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+                {
+                    return Err(ConfigError::new(
+                        "IDEMPOTENCY_TABLE",
+                        "is not a DynamoDB table name or ARN",
+                    ));
+                }
+                other => other,
+            },
+            ttl: Duration::from_secs(number(
+                &get,
+                "IDEMPOTENCY_TTL_SECS",
+                DEFAULT_IDEMPOTENCY_TTL_SECS,
+                10..=7 * 24 * 3600,
+                "seconds",
+            )?),
+        };
+
+        let auth_mode = choice(
+            &get,
+            "AUTH_MODE",
+            AuthMode::None,
+            &[
+                ("none", AuthMode::None),
+                ("basic", AuthMode::Basic),
+                ("bearer", AuthMode::Bearer),
+                ("api-key", AuthMode::ApiKey),
+            ],
+        )?;
+        let credential = secret_source(&get, "AUTH_CREDENTIAL", "AUTH_CREDENTIAL_SECRET")?;
+        if auth_mode != AuthMode::None && credential.is_none() {
+            return Err(ConfigError::new(
+                "AUTH_CREDENTIAL",
+                "is required with AUTH_MODE basic, bearer or api-key (or set AUTH_CREDENTIAL_SECRET)",
+            ));
+        }
+        if in_lambda && auth_mode == AuthMode::None && get("AUTH_MODE").is_none() {
+            return Err(ConfigError::new(
+                "AUTH_MODE",
+                "is required in Lambda: basic, bearer or api-key with AUTH_CREDENTIAL_SECRET, \
+                 or none to accept unauthenticated calls deliberately",
+            ));
+        }
+        if let (AuthMode::Basic, Some(SecretSource::Inline(c))) = (auth_mode, &credential)
+            && !secrecy::ExposeSecret::expose_secret(c).contains(':')
+        {
+            return Err(ConfigError::new(
+                "AUTH_CREDENTIAL",
+                "must be user:password with AUTH_MODE=basic",
+            ));
+        }
+        let api_key_header = get("AUTH_API_KEY_HEADER")
+            .unwrap_or_else(|| "api-key".into())
+            .to_ascii_lowercase();
+        if axum::http::HeaderName::from_bytes(api_key_header.as_bytes()).is_err() {
+            return Err(ConfigError::new(
+                "AUTH_API_KEY_HEADER",
+                "is not a valid HTTP header name",
+            ));
+        }
+
+        let failure_modes = FailureModes {
+            allow_without_directory: choice(
+                &get,
+                "DIRECTORY_UNAVAILABLE",
+                false,
+                &[("error", false), ("allow", true)],
+            )?,
+            allow_without_alert: choice(
+                &get,
+                "ALERT_UNDELIVERED",
+                false,
+                &[("fail", false), ("allow", true)],
+            )?,
         };
 
         let endpoint = get("AWS_ENDPOINT_URL");
         let aws = AwsSettings {
             region: get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
             ses_endpoint: get("AWS_ENDPOINT_URL_SESV2").or_else(|| endpoint.clone()),
-            secrets_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or(endpoint),
+            secrets_endpoint: get("AWS_ENDPOINT_URL_SECRETS_MANAGER").or_else(|| endpoint.clone()),
+            dynamodb_endpoint: get("AWS_ENDPOINT_URL_DYNAMODB").or(endpoint),
         };
         for (var, url) in [
             ("AWS_ENDPOINT_URL_SESV2", &aws.ses_endpoint),
             ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &aws.secrets_endpoint),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &aws.dynamodb_endpoint),
         ] {
             if let Some(url) = url {
                 reqwest::Url::parse(url)
                     .map_err(|e| ConfigError::new(var, format!("is not a URL ({e})")))?;
             }
         }
+        if idempotency.table.is_some() && aws.region.is_none() {
+            return Err(ConfigError::new(
+                "AWS_REGION",
+                "is required when IDEMPOTENCY_TABLE is set: the DynamoDB region",
+            ));
+        }
 
         Ok(Config {
-            aws,
             in_lambda,
             listen_addr,
-            max_body_bytes,
             directory,
             sensitive_claims,
+            email,
             alert: AlertConfig {
-                transport,
+                channels,
                 recipients,
                 values,
+                slack_webhook,
+                slack_timeout: Duration::from_millis(slack_timeout_ms),
             },
+            notice,
+            idempotency,
+            auth: AuthConfig {
+                mode: auth_mode,
+                api_key_header,
+                credential,
+            },
+            limits,
+            failure_modes,
+            deadline: Duration::from_millis(deadline_ms),
+            template_dir: get("TEMPLATE_DIR").map(std::path::PathBuf::from),
+            aws,
         })
+    }
+}
+
+/// A Slack incoming-webhook URL must be https (it carries the credential).
+pub fn check_webhook_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "is not a URL".to_owned())?;
+    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
+        Ok(())
+    } else {
+        Err("must be an https:// URL".to_owned())
     }
 }
 
@@ -430,7 +785,11 @@ mod tests {
         let c = config(&[]).unwrap();
         assert!(!c.in_lambda);
         assert_eq!(c.listen_addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(c.alert.transport, AlertTransport::LogOutbox);
+        assert_eq!(c.email, EmailTransport::LogOutbox);
+        assert_eq!(c.notice.mode, NoticeMode::All);
+        assert_eq!(c.auth.mode, AuthMode::None);
+        assert_eq!(c.deadline, Duration::from_millis(2500));
+        assert!(c.alert.channels.email && !c.alert.channels.slack);
         assert!(c.sensitive_claims.contains("http://wso2.org/claims/mobile"));
         match c.directory {
             DirectoryConfig::Embedded { departments } => {
@@ -451,6 +810,77 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.var, "ALERT_SENDER");
         assert!(err.to_string().starts_with("ALERT_SENDER: "));
+        let lambda = [
+            ("AWS_LAMBDA_RUNTIME_API", "x"),
+            ("SECURITY_TEAM_EMAILS", "sec@example.com"),
+            ("ALERT_SENDER", "guard@example.com"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        assert_eq!(
+            config(&lambda).unwrap_err().var,
+            "AUTH_MODE",
+            "no silent open endpoint in Lambda"
+        );
+        let mut open = lambda.to_vec();
+        open.push(("AUTH_MODE", "none"));
+        assert!(config(&open).is_ok());
+        let mut keyed = lambda.to_vec();
+        keyed.push(("AUTH_MODE", "api-key"));
+        assert_eq!(config(&keyed).unwrap_err().var, "AUTH_CREDENTIAL");
+        keyed.push((
+            "AUTH_CREDENTIAL_SECRET",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:pg",
+        ));
+        assert!(config(&keyed).is_ok());
+    }
+
+    #[test]
+    fn slack_channel_and_notice_settings() {
+        let c = config(&[(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/X",
+        )])
+        .unwrap();
+        assert!(c.alert.channels.email && c.alert.channels.slack);
+        let c = config(&[
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T/B/X",
+            ),
+            ("ALERT_CHANNELS", "slack"),
+            ("USER_NOTICE", "others"),
+            ("USER_NOTICE_CLAIMS", "mobile"),
+            ("USER_NOTICE_NEW_ADDRESS", "true"),
+        ])
+        .unwrap();
+        assert!(!c.alert.channels.email && c.alert.channels.slack);
+        assert_eq!(c.notice.mode, NoticeMode::Others);
+        assert!(c.notice.claims.contains("http://wso2.org/claims/mobile"));
+        assert!(
+            !c.notice
+                .claims
+                .contains("http://wso2.org/claims/department")
+        );
+        assert!(c.notice.new_address);
+        assert_eq!(
+            config(&[("ALERT_CHANNELS", "slack")]).unwrap_err().var,
+            "SLACK_WEBHOOK_URL"
+        );
+        assert_eq!(
+            config(&[("SLACK_WEBHOOK_URL", "http://hooks.slack.com/x")])
+                .unwrap_err()
+                .var,
+            "SLACK_WEBHOOK_URL"
+        );
+        assert_eq!(
+            config(&[
+                ("SLACK_WEBHOOK_URL", "https://h/x"),
+                ("SLACK_WEBHOOK_URL_SECRET", "s")
+            ])
+            .unwrap_err()
+            .var,
+            "SLACK_WEBHOOK_URL_SECRET"
+        );
     }
 
     #[test]
@@ -465,6 +895,16 @@ mod tests {
             ("ALERT_SENDER", "nobody"),
             ("DEPARTMENTS", ","),
             ("MAX_BODY_BYTES", "12"),
+            ("MAX_CLAIMS", "0"),
+            ("DEADLINE_MS", "50"),
+            ("USER_NOTICE", "sometimes"),
+            ("USER_NOTICE_NEW_ADDRESS", "maybe"),
+            ("ALERT_CHANNELS", "email,pager"),
+            ("AUTH_MODE", "digest"),
+            ("DIRECTORY_UNAVAILABLE", "ignore"),
+            ("ALERT_UNDELIVERED", "skip"),
+            ("SUPPORT_CONTACT", "a\nb"),
+            ("IDEMPOTENCY_TABLE", "my table"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

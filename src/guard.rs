@@ -1,23 +1,35 @@
-//! The guard: runs one action request through the policy, the directory and the security alert, and writes one
-//! audit line for the decision.
+//! The guard: runs one action request through the policy, the directory, the security alert and the user notice,
+//! once per change, within the deadline, and writes one audit line for the decision.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::action::{ActionRequest, ActionResponse, WSO2_CLAIM_PREFIX, parse_request};
-use crate::config::ClaimSet;
+use crate::config::{AlertChannels, ClaimSet, FailureModes, Limits, NoticeConfig};
 use crate::directory::{Directory, DirectoryError};
+use crate::idempotency::{self, Begin, Idempotency};
 use crate::notify::mask::ValueDisplay;
-use crate::notify::{ChangeReport, Outbox, alert};
-use crate::policy::{self, Update};
+use crate::notify::slack::SlackWebhook;
+use crate::notify::templates::Templates;
+use crate::notify::{ChangeReport, Outbox, alert, notice};
+use crate::policy::{self, Membership, Update};
 
 /// Everything the guard needs, built once at start-up and shared by every request.
 pub struct Guard {
     pub directory: Arc<dyn Directory>,
-    pub alert_outbox: Arc<dyn Outbox>,
+    /// Where e-mail goes (SES or the log outbox): alerts and notices.
+    pub email: Arc<dyn Outbox>,
+    pub slack: Option<Arc<SlackWebhook>>,
+    pub channels: AlertChannels,
     pub alert_recipients: Vec<String>,
     pub sensitive: ClaimSet,
     pub values: ValueDisplay,
+    pub notice: NoticeConfig,
+    pub templates: Arc<Templates>,
+    pub idempotency: Idempotency,
+    pub limits: Limits,
+    pub failure_modes: FailureModes,
+    pub deadline: Duration,
 }
 
 /// What the transport knows about a call before the body is read.
@@ -48,8 +60,13 @@ pub struct Audit {
     pub sensitive_changed: Vec<String>,
     pub department_check: Option<&'static str>,
     pub directory_ms: Option<u128>,
-    pub alert: Option<String>,
+    pub alert: Vec<String>,
     pub alert_ms: Option<u128>,
+    pub notice: Option<String>,
+    pub notice_ms: Option<u128>,
+    pub duplicate: Option<&'static str>,
+    pub idempotency_store: Option<&'static str>,
+    pub failure_mode: Option<&'static str>,
     pub detail: Option<String>,
 }
 
@@ -75,8 +92,13 @@ impl Audit {
             sensitive_changed = %self.sensitive_changed.join(","),
             department_check = self.department_check,
             directory_ms = self.directory_ms.map(|v| v as u64),
-            alert = self.alert.as_deref(),
+            alert = %self.alert.join(","),
             alert_ms = self.alert_ms.map(|v| v as u64),
+            notice = self.notice.as_deref(),
+            notice_ms = self.notice_ms.map(|v| v as u64),
+            duplicate = self.duplicate,
+            idempotency_store = self.idempotency_store,
+            failure_mode = self.failure_mode,
             decision = response.status_name(),
             reason = response.reason(),
             http_status = response.http_status(),
@@ -101,53 +123,110 @@ fn usable_request_id(id: &str) -> bool {
 }
 
 impl Guard {
-    /// Decides one call: parse, check, alert, answer. Never fails: every problem maps to a contract answer.
+    /// Decides one call: parse, check, alert, notify, answer. Never fails: every problem maps to a contract
+    /// answer, and the whole call ends within the deadline.
     pub async fn handle(&self, body: &[u8], call: &CallInfo) -> ActionResponse {
         let started = Instant::now();
+        let deadline = started + self.deadline;
+        let mut audit = Audit::new(String::new());
+        let response = match tokio::time::timeout_at(
+            deadline.into(),
+            self.run(body, call, deadline, &mut audit),
+        )
+        .await
+        {
+            Ok(response) => response,
+            Err(_) => {
+                audit.detail = Some(format!(
+                    "deadline of {} ms exceeded",
+                    self.deadline.as_millis()
+                ));
+                policy::DEADLINE_EXCEEDED
+            }
+        };
+        if audit.request_id.is_empty() {
+            audit.request_id = call.fallback_request_id();
+        }
+        audit.emit(&response, started);
+        response
+    }
+
+    async fn run(
+        &self,
+        body: &[u8],
+        call: &CallInfo,
+        deadline: Instant,
+        audit: &mut Audit,
+    ) -> ActionResponse {
         let req = match parse_request(body) {
             Ok(req) => req,
             Err(e) => {
-                let mut audit = Audit::new(call.fallback_request_id());
                 audit.detail = Some(match e.position() {
                     Some((line, column)) => format!("{} at line {line} column {column}", e.kind()),
                     None => e.kind().to_owned(),
                 });
-                let response = policy::answer_parse_error(&e);
-                audit.emit(&response, started);
-                return response;
+                return policy::answer_parse_error(&e);
             }
         };
-        let request_id = match req.request_id.as_deref() {
+        audit.request_id = match req.request_id.as_deref() {
             Some(id) if usable_request_id(id) => id.to_owned(),
             _ => call.fallback_request_id(),
         };
-        let mut audit = Audit::new(request_id);
-        audit.tenant = req
-            .event
+        let event = &req.event;
+        audit.tenant = event
             .tenant
             .as_ref()
             .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
             .map(|s| crate::notify::one_line(s, 100));
-        audit.user_id = req
-            .event
+        audit.user_id = event
             .user
             .as_ref()
             .and_then(|u| u.id.as_deref())
             .map(|s| crate::notify::one_line(s, 100));
-        audit.initiator = req
-            .event
+        audit.initiator = event
             .initiator_type
             .as_ref()
             .map(|i| crate::notify::one_line(i.as_str(), 32));
 
-        let response = match policy::update_of(&req) {
-            None => {
-                audit.detail = Some("no claims are being written".into());
-                ActionResponse::Success
-            }
-            Some(update) => self.decide(&req, &update, &mut audit).await,
+        if let Some(answer) = policy::check_limits(&req, &self.limits) {
+            audit.detail = Some("request over the claim or value limits".into());
+            return answer;
+        }
+        let Some(update) = policy::update_of(&req) else {
+            audit.detail = Some("no claims are being written".into());
+            return ActionResponse::Success;
         };
-        audit.emit(&response, started);
+        audit.claims_written = update.written.iter().map(|c| short_name(&c.uri)).collect();
+        audit.claims_changed = update.changes.iter().map(|c| short_name(c.uri)).collect();
+
+        let ticket = match self
+            .idempotency
+            .begin(&idempotency::key_of(&req), deadline)
+            .await
+        {
+            Begin::Owner(ticket) => ticket,
+            Begin::Replay { response, from } => {
+                audit.duplicate = Some(if from == "local" {
+                    "replayed_local"
+                } else {
+                    "replayed_table"
+                });
+                return response;
+            }
+            Begin::StillInProgress => {
+                audit.duplicate = Some("still_in_progress");
+                return policy::DUPLICATE_IN_PROGRESS;
+            }
+        };
+        audit.idempotency_store = ticket.remote_state;
+
+        let response = self.decide(&req, &update, audit).await;
+        if matches!(response, ActionResponse::Error { .. }) {
+            // An ERROR may be retried by the server; let the retry do the work again.
+            ticket.abandon().await;
+        } else if let Some(stored) = ticket.complete(&response).await {
+            audit.idempotency_store = Some(stored);
+        }
         response
     }
 
@@ -157,8 +236,6 @@ impl Guard {
         update: &Update<'_>,
         audit: &mut Audit,
     ) -> ActionResponse {
-        audit.claims_written = update.written.iter().map(|c| short_name(&c.uri)).collect();
-        audit.claims_changed = update.changes.iter().map(|c| short_name(c.uri)).collect();
         let sensitive = update.changes_in(&self.sensitive);
         audit.sensitive_changed = sensitive.iter().map(|c| short_name(c.uri)).collect();
 
@@ -169,8 +246,8 @@ impl Guard {
             match verdict {
                 Ok(membership) => {
                     audit.department_check = Some(match membership {
-                        policy::Membership::Known => "known",
-                        policy::Membership::Unknown => "unknown",
+                        Membership::Known => "known",
+                        Membership::Unknown => "unknown",
                     });
                     if let Some(answer) = policy::answer_membership(membership) {
                         return answer;
@@ -179,54 +256,143 @@ impl Guard {
                 Err(e) => {
                     audit.department_check = Some(e.kind());
                     audit.detail = Some(e.to_string());
-                    return match e {
-                        DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
-                        DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
-                        DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
-                            policy::DIRECTORY_BAD_ANSWER
-                        }
-                    };
+                    if self.failure_modes.allow_without_directory {
+                        audit.failure_mode = Some("directory_unavailable_allowed");
+                    } else {
+                        audit.failure_mode = Some("directory_unavailable_error");
+                        return match e {
+                            DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
+                            DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
+                            DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
+                                policy::DIRECTORY_BAD_ANSWER
+                            }
+                        };
+                    }
                 }
             }
         }
 
-        if sensitive.is_empty() {
-            return ActionResponse::Success;
-        }
-        let report = ChangeReport::new(
-            req,
-            &audit.request_id,
-            &sensitive,
-            self.values,
-            SystemTime::now(),
-        );
-        let email = alert::security_alert(&report, &self.alert_recipients);
-        let t = Instant::now();
-        let sent = self.alert_outbox.send(&email).await;
-        audit.alert_ms = Some(t.elapsed().as_millis());
-        match sent {
-            Ok(delivery) => {
-                audit.alert = Some(format!("sent:{}", delivery.message_id));
-                ActionResponse::Success
+        let now = SystemTime::now();
+        if !sensitive.is_empty() {
+            let report = ChangeReport::new(req, &audit.request_id, &sensitive, self.values, now);
+            let t = Instant::now();
+            let delivered = self.send_alert(&report, audit).await;
+            audit.alert_ms = Some(t.elapsed().as_millis());
+            if !delivered {
+                if self.failure_modes.allow_without_alert {
+                    audit.failure_mode = Some("alert_undelivered_allowed");
+                } else {
+                    audit.failure_mode = Some("alert_undelivered_fail");
+                    return policy::ALERT_UNDELIVERED;
+                }
             }
+        }
+
+        let t = Instant::now();
+        let request_id = audit.request_id.clone();
+        audit.notice = Some(self.send_notice(req, update, &request_id, now).await);
+        audit.notice_ms = Some(t.elapsed().as_millis());
+        ActionResponse::Success
+    }
+
+    /// Sends the alert on every configured channel at once; delivered when every one took it.
+    async fn send_alert(&self, report: &ChangeReport, audit: &mut Audit) -> bool {
+        let email = async {
+            if !self.channels.email {
+                return None;
+            }
+            Some(
+                match alert::security_alert(&self.templates, report, &self.alert_recipients) {
+                    Ok(message) => self
+                        .email
+                        .send(&message)
+                        .await
+                        .map(|d| format!("email:sent:{}", d.message_id))
+                        .map_err(|e| format!("email:failed:{}:{}", e.kind, e.detail)),
+                    Err(e) => Err(format!("email:failed:template:{}", e.name)),
+                },
+            )
+        };
+        let slack = async {
+            let webhook = self.slack.as_ref().filter(|_| self.channels.slack)?;
+            Some(
+                webhook
+                    .post(report)
+                    .await
+                    .map(|()| "slack:sent".to_owned())
+                    .map_err(|e| format!("slack:failed:{}:{}", e.kind, e.detail)),
+            )
+        };
+        let (email, slack) = tokio::join!(email, slack);
+        let mut delivered = true;
+        for outcome in [email, slack].into_iter().flatten() {
+            match outcome {
+                Ok(line) => audit.alert.push(line),
+                Err(line) => {
+                    tracing::warn!(
+                        target: "profile_guard::alert",
+                        request_id = %report.request_id,
+                        channel_failure = %line,
+                        "a security alert channel did not take the alert"
+                    );
+                    audit.alert.push(line);
+                    delivered = false;
+                }
+            }
+        }
+        delivered
+    }
+
+    /// Tells the person; never changes the answer. Returns the audit entry.
+    async fn send_notice(
+        &self,
+        req: &ActionRequest,
+        update: &Update<'_>,
+        request_id: &str,
+        now: SystemTime,
+    ) -> String {
+        let watched = update.changes_in(&self.notice.claims);
+        let plan = match notice::plan(req, &watched, &self.notice) {
+            Ok(plan) => plan,
+            Err(why) => return format!("skipped:{}", why.as_str()),
+        };
+        let report = ChangeReport::new(req, request_id, &watched, self.values, now);
+        let message = match notice::user_notice(
+            &self.templates,
+            req,
+            &report,
+            &plan,
+            self.notice.support_contact.as_deref(),
+        ) {
+            Ok(m) => m,
+            Err(e) => return format!("failed:template:{}", e.name),
+        };
+        let recipients = if plan.email_changed {
+            "old_address"
+        } else {
+            "current_address"
+        };
+        match self.email.send(&message).await {
+            Ok(d) => format!("sent:{}:{recipients}", d.message_id),
             Err(e) => {
-                audit.alert = Some(format!("failed:{}", e.kind));
-                audit.detail = Some(e.to_string());
-                policy::ALERT_UNDELIVERED
+                tracing::warn!(
+                    target: "profile_guard::notice",
+                    error_kind = e.kind,
+                    error = %e.detail,
+                    "the user notice could not be delivered; the update goes ahead"
+                );
+                format!("failed:{}:{}", e.kind, e.detail)
             }
         }
     }
 
     /// Every new department value must be known; the first unknown one decides.
-    async fn check_departments(
-        &self,
-        departments: &[&str],
-    ) -> Result<policy::Membership, DirectoryError> {
+    async fn check_departments(&self, departments: &[&str]) -> Result<Membership, DirectoryError> {
         for department in departments {
-            if self.directory.lookup(department).await? == policy::Membership::Unknown {
-                return Ok(policy::Membership::Unknown);
+            if self.directory.lookup(department).await? == Membership::Unknown {
+                return Ok(Membership::Unknown);
             }
         }
-        Ok(policy::Membership::Known)
+        Ok(Membership::Known)
     }
 }

@@ -13,6 +13,7 @@ use axum::routing::post;
 use lambda_http::request::RequestContext;
 
 use crate::action::ActionResponse;
+use crate::auth::Authenticator;
 use crate::guard::{Audit, CallInfo, Guard};
 use crate::policy;
 
@@ -22,6 +23,7 @@ pub const ACTION_PATHS: [&str; 2] = ["/pre-update-profile", "/"];
 /// Shared state of the router.
 pub struct AppState {
     pub guard: Guard,
+    pub auth: Authenticator,
     pub max_body_bytes: usize,
 }
 
@@ -61,6 +63,19 @@ async fn action(State(state): State<Arc<AppState>>, request: Request) -> Respons
             .get::<lambda_http::Context>()
             .map(|c| c.request_id.clone()),
     };
+    // Authentication first: an unauthenticated call gets nothing else done.
+    if let Err(failure) = state.auth.check(request.headers()) {
+        let mut audit = Audit::new(call.fallback_request_id());
+        audit.detail = Some(failure.as_str().to_owned());
+        audit.emit(&policy::UNAUTHORIZED, started);
+        return into_response(&policy::UNAUTHORIZED);
+    }
+    if !is_json(request.headers().get(header::CONTENT_TYPE)) {
+        let mut audit = Audit::new(call.fallback_request_id());
+        audit.detail = Some("content type is not JSON".into());
+        audit.emit(&policy::UNSUPPORTED_CONTENT_TYPE, started);
+        return into_response(&policy::UNSUPPORTED_CONTENT_TYPE);
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -107,6 +122,23 @@ async fn staged_action(
     } else {
         not_found().await
     }
+}
+
+/// `application/json`, with parameters or a `+json` suffix, or no content type at all (lenient with hand-made
+/// calls; the identity server always sends one).
+fn is_json(value: Option<&HeaderValue>) -> bool {
+    let Some(value) = value else { return true };
+    let Ok(text) = value.to_str() else {
+        return false;
+    };
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn is_length_limit(e: &axum::Error) -> bool {

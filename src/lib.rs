@@ -4,10 +4,12 @@
 
 pub mod action;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod directory;
 pub mod guard;
 pub mod http;
+pub mod idempotency;
 pub mod notify;
 pub mod policy;
 pub mod secrets;

@@ -5,7 +5,7 @@ use crate::action::{
     ActionRequest, ActionResponse, Claim, ClaimValue, Description, ErrorStatus, ParseError, Reason,
     UserClaim,
 };
-use crate::config::ClaimSet;
+use crate::config::{ClaimSet, Limits};
 
 pub const DEPARTMENT_CLAIM: &str = "http://wso2.org/claims/department";
 pub const EMAIL_CLAIM: &str = "http://wso2.org/claims/emailaddress";
@@ -66,6 +66,70 @@ pub const INTERNAL_ERROR: ActionResponse = ActionResponse::error(
     Reason::from_static("server_error"),
     Description::from_static("profile-guard failed while checking the update."),
 );
+
+pub const DEADLINE_EXCEEDED: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("deadline_exceeded"),
+    Description::from_static("profile-guard could not finish its checks in time."),
+);
+pub const DUPLICATE_IN_PROGRESS: ActionResponse = ActionResponse::error(
+    ErrorStatus::ServerError,
+    Reason::from_static("duplicate_in_progress"),
+    Description::from_static("The same change is still being checked by an earlier call."),
+);
+pub const UNAUTHORIZED: ActionResponse = ActionResponse::error(
+    ErrorStatus::Unauthorized,
+    Reason::from_static("unauthorized"),
+    Description::from_static("Missing or invalid credentials for the profile-guard endpoint."),
+);
+pub const UNSUPPORTED_CONTENT_TYPE: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("The request content type must be application json."),
+);
+pub const TOO_MANY_CLAIMS: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("The request carries more claims than the configured limit."),
+);
+pub const VALUE_TOO_LONG: ActionResponse = ActionResponse::error(
+    ErrorStatus::BadRequest,
+    Reason::from_static("invalid_request"),
+    Description::from_static("A claim value is longer than the configured limit."),
+);
+
+/// Size limits beyond the body size: how many claims, how long a value.
+pub fn check_limits(req: &ActionRequest, limits: &Limits) -> Option<ActionResponse> {
+    let written = req
+        .event
+        .request
+        .as_ref()
+        .map(|r| r.claims.as_slice())
+        .unwrap_or(&[]);
+    let current = req
+        .event
+        .user
+        .as_ref()
+        .map(|u| u.claims.as_slice())
+        .unwrap_or(&[]);
+    if written.len() + current.len() > limits.max_claims {
+        return Some(TOO_MANY_CLAIMS);
+    }
+    let too_long = |v: &ClaimValue| v.len_bytes() > limits.max_value_bytes;
+    let uri_too_long = |u: &str| u.len() > limits.max_value_bytes;
+    if written
+        .iter()
+        .any(|c| too_long(&c.value) || uri_too_long(&c.uri))
+        || current.iter().any(|c| {
+            too_long(&c.value)
+                || c.updating_value.as_ref().is_some_and(too_long)
+                || uri_too_long(&c.uri)
+        })
+    {
+        return Some(VALUE_TOO_LONG);
+    }
+    None
+}
 
 /// The answer to a body that could not be read as our envelope.
 pub fn answer_parse_error(e: &ParseError) -> ActionResponse {

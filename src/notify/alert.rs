@@ -1,114 +1,79 @@
 //! The security team's alert: which sensitive attributes of whose profile are changing, who asked, and when.
 
-use std::fmt::Write as _;
+use serde::Serialize;
 
-use super::{ChangeReport, Email, escape_html, initiator_phrase, one_line};
+use super::templates::{RenderError, Templates};
+use super::{ChangeReport, Email, initiator_phrase, one_line};
 use crate::notify::mask::ValueDisplay;
 
 const NOT_SENT: &str = "(not sent)";
 
+#[derive(Serialize)]
+struct AlertContext<'a> {
+    user_id: String,
+    tenant: String,
+    organization: Option<String>,
+    shared_user_id: Option<String>,
+    user_store: String,
+    initiator: String,
+    initiator_phrase: &'a str,
+    request_id: &'a str,
+    time: String,
+    attributes: Vec<AttributeLine>,
+    values_note: &'a str,
+}
+
+#[derive(Serialize)]
+struct AttributeLine {
+    name: String,
+    old: String,
+    new: String,
+}
+
 /// Renders the alert for `report` to `recipients`.
-pub fn security_alert(report: &ChangeReport, recipients: &[String]) -> Email {
-    let names: Vec<&str> = report.attributes.iter().map(|a| a.name.as_str()).collect();
-    let subject = one_line(
-        &format!(
-            "[profile-guard] Sensitive profile change ({}) for user {} in {}",
-            names.join(", "),
-            report.user_id,
-            report.tenant
+pub fn security_alert(
+    templates: &Templates,
+    report: &ChangeReport,
+    recipients: &[String],
+) -> Result<Email, RenderError> {
+    let context = AlertContext {
+        user_id: one_line(&report.user_id, 200),
+        tenant: one_line(&report.tenant, 200),
+        organization: report.organization.as_deref().map(|o| one_line(o, 200)),
+        shared_user_id: report.shared_user_id.as_deref().map(|o| one_line(o, 200)),
+        user_store: one_line(&report.user_store, 200),
+        initiator: one_line(
+            report
+                .initiator
+                .as_ref()
+                .map(|i| i.as_str())
+                .unwrap_or(NOT_SENT),
+            40,
         ),
-        200,
-    );
-    let at = humantime::format_rfc3339_seconds(report.at).to_string();
-    let who = initiator_phrase(report.initiator.as_ref());
-    let initiator_code = report
-        .initiator
-        .as_ref()
-        .map(|i| i.as_str())
-        .unwrap_or(NOT_SENT);
-
-    let mut facts: Vec<(&str, String)> = vec![
-        ("User id", report.user_id.clone()),
-        ("Tenant", report.tenant.clone()),
-    ];
-    if let Some(org) = &report.organization {
-        facts.push(("Organization", org.clone()));
-    }
-    if let Some(shared) = &report.shared_user_id {
-        facts.push(("Shared user id", shared.clone()));
-    }
-    facts.push(("User store", report.user_store.clone()));
-    facts.push(("Changed by", format!("{who} [{initiator_code}]")));
-    facts.push(("Request id", report.request_id.clone()));
-    facts.push(("Time (UTC)", at));
-
-    let values_note = match report.values {
-        ValueDisplay::Masked => "Values are masked (ALERT_VALUES=masked).",
-        ValueDisplay::Full => "Values are shown in full (ALERT_VALUES=full).",
-        ValueDisplay::None => "Values are hidden (ALERT_VALUES=none).",
+        initiator_phrase: initiator_phrase(report.initiator.as_ref()),
+        request_id: &report.request_id,
+        time: humantime::format_rfc3339_seconds(report.at).to_string(),
+        attributes: report
+            .attributes
+            .iter()
+            .map(|a| AttributeLine {
+                name: one_line(&a.name, 120),
+                old: one_line(a.old.as_deref().unwrap_or(NOT_SENT), 300),
+                new: one_line(&a.new, 300),
+            })
+            .collect(),
+        values_note: match report.values {
+            ValueDisplay::Masked => "Values are masked (ALERT_VALUES=masked).",
+            ValueDisplay::Full => "Values are shown in full (ALERT_VALUES=full).",
+            ValueDisplay::None => "Values are hidden (ALERT_VALUES=none).",
+        },
     };
-
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "A profile update that changes sensitive attributes passed profile-guard's checks"
-    );
-    let _ = writeln!(text, "and is being applied now.\n");
-    for (label, value) in &facts {
-        let _ = writeln!(text, "{:<15} {}", format!("{label}:"), one_line(value, 200));
-    }
-    let _ = writeln!(text, "\nAttributes changing:");
-    for a in &report.attributes {
-        let old = a.old.as_deref().unwrap_or(NOT_SENT);
-        let _ = writeln!(
-            text,
-            "  - {}: {} -> {}",
-            one_line(&a.name, 120),
-            one_line(old, 300),
-            one_line(&a.new, 300)
-        );
-    }
-    let _ = writeln!(text, "\n{values_note}");
-    let _ = writeln!(
-        text,
-        "If this change was not expected, check the user's account and the initiator's recent activity."
-    );
-
-    let mut html = String::new();
-    html.push_str("<!DOCTYPE html><html><body style=\"font-family:sans-serif\">");
-    html.push_str("<p>A profile update that changes sensitive attributes passed profile-guard&#39;s checks and is being applied now.</p>");
-    html.push_str("<table cellpadding=\"4\">");
-    for (label, value) in &facts {
-        let _ = write!(
-            html,
-            "<tr><th align=\"left\">{}</th><td>{}</td></tr>",
-            escape_html(label),
-            escape_html(&one_line(value, 200))
-        );
-    }
-    html.push_str("</table><p>Attributes changing:</p><table border=\"1\" cellpadding=\"4\" style=\"border-collapse:collapse\">");
-    html.push_str("<tr><th>Attribute</th><th>Before</th><th>After</th></tr>");
-    for a in &report.attributes {
-        let _ = write!(
-            html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape_html(&one_line(&a.name, 120)),
-            escape_html(&one_line(a.old.as_deref().unwrap_or(NOT_SENT), 300)),
-            escape_html(&one_line(&a.new, 300))
-        );
-    }
-    let _ = write!(
-        html,
-        "</table><p>{}</p><p>If this change was not expected, check the user&#39;s account and the initiator&#39;s recent activity.</p></body></html>",
-        escape_html(values_note)
-    );
-
-    Email {
+    Ok(Email {
         to: recipients.to_vec(),
-        subject,
-        text,
-        html,
-    }
+        subject: one_line(templates.render("alert.subject.txt", &context)?.trim(), 250),
+        text: templates.render("alert.txt", &context)?,
+        html: templates.render("alert.html", &context)?,
+    })
 }
 
 #[cfg(test)]
@@ -132,6 +97,15 @@ mod tests {
         )
     }
 
+    fn alert(body: &str, values: ValueDisplay) -> Email {
+        security_alert(
+            &Templates::built_in().unwrap(),
+            &report(body, values),
+            &["sec@example.com".into()],
+        )
+        .unwrap()
+    }
+
     const BODY: &str = r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
         "request":{"claims":[{"uri":"http://wso2.org/claims/mobile","value":"+94771223448"},
                              {"uri":"http://wso2.org/claims/emailaddress","value":"testuser@wso2.com"},
@@ -142,10 +116,7 @@ mod tests {
 
     #[test]
     fn alert_names_everything_the_team_needs_with_masked_values() {
-        let email = security_alert(
-            &report(BODY, ValueDisplay::Masked),
-            &["sec@example.com".into()],
-        );
+        let email = alert(BODY, ValueDisplay::Masked);
         assert_eq!(email.to, ["sec@example.com"]);
         assert!(
             email.subject.contains("Mobile number, Email address"),
@@ -181,9 +152,12 @@ mod tests {
 
     #[test]
     fn full_and_hidden_values() {
-        let full = security_alert(&report(BODY, ValueDisplay::Full), &[]);
-        assert!(full.text.contains("old@wso2.com -> testuser@wso2.com"));
-        let none = security_alert(&report(BODY, ValueDisplay::None), &[]);
+        assert!(
+            alert(BODY, ValueDisplay::Full)
+                .text
+                .contains("old@wso2.com -> testuser@wso2.com")
+        );
+        let none = alert(BODY, ValueDisplay::None);
         assert!(none.text.contains("Email address: (hidden) -> (hidden)"));
         assert!(!none.text.contains("wso2.com ->"));
     }
@@ -191,7 +165,16 @@ mod tests {
     #[test]
     fn subject_cannot_gain_a_line() {
         let body = BODY.replace("u-1<script>", "u\\r\\nBcc: evil@example.com");
-        let email = security_alert(&report(&body, ValueDisplay::Masked), &[]);
+        let email = alert(&body, ValueDisplay::Masked);
         assert!(!email.subject.contains('\n') && !email.subject.contains('\r'));
+        assert!(
+            !email.text.contains("\nBcc:"),
+            "a value cannot add a line to the body either"
+        );
+    }
+
+    #[test]
+    fn rendered_default_alert() {
+        insta::assert_snapshot!(alert(BODY, ValueDisplay::Masked).text);
     }
 }

@@ -5,7 +5,10 @@
 
 pub mod alert;
 pub mod mask;
+pub mod notice;
 pub mod outbox;
+pub mod slack;
+pub mod templates;
 
 use std::time::SystemTime;
 

@@ -143,7 +143,8 @@ fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
 }
 
 /// Writes each message as one JSON log line instead of sending it: the local default when `ALERT_SENDER` is not
-/// set, so the service can be tried with no AWS account.
+/// set, so the service can be tried with no AWS account. The text is what would be sent (values masked unless
+/// `ALERT_VALUES=full`); recipients are masked.
 pub struct LogOutbox;
 
 #[async_trait]
@@ -153,7 +154,12 @@ impl Outbox for LogOutbox {
         tracing::info!(
             target: "profile_guard::outbox",
             message_id = %message_id,
-            to = %if email.to.is_empty() { "(SECURITY_TEAM_EMAILS not set)".to_owned() } else { email.to.join(", ") },
+            // Recipients can be the person's own address: masked like any attribute value in a log.
+            to = %if email.to.is_empty() {
+                "(SECURITY_TEAM_EMAILS not set)".to_owned()
+            } else {
+                email.to.iter().map(|a| super::mask::mask(a)).collect::<Vec<_>>().join(", ")
+            },
             subject = %email.subject,
             text = %email.text,
             "e-mail written to the log outbox (ALERT_SENDER is not set)"

@@ -1,5 +1,5 @@
 //! Every `events/` file, decoded as Lambda decodes it (`lambda_http`), through the router, against its expected
-//! answer; the alerts they raise arrive in the SES emulator.
+//! answer; the e-mails each one causes arrive in the SES emulator.
 
 use std::path::PathBuf;
 
@@ -21,22 +21,67 @@ fn event_files() -> Vec<PathBuf> {
     files
 }
 
+const ALERT: &str = "[profile-guard] Sensitive profile change";
+
+/// The e-mails each scenario causes with the default settings: `(recipient, start of the subject)`; the
+/// security team's address is written `SECURITY`.
+fn expected_emails(name: &str) -> Vec<(&'static str, &'static str)> {
+    let base = name.trim_end_matches(".rest-v1");
+    match base {
+        "tutorial" => vec![
+            ("SECURITY", ALERT),
+            (
+                "testuser@wso2.com",
+                "An administrator updated your testwso2 profile",
+            ),
+        ],
+        "multi-valued-email-change" => vec![
+            ("SECURITY", ALERT),
+            ("emily@aol.com", "You updated your testwso2 profile"),
+        ],
+        "cleared-mobile" | "application-mobile-change" => vec![
+            ("SECURITY", ALERT),
+            (
+                "emily@aol.com",
+                "An application updated your testwso2 profile",
+            ),
+        ],
+        "self-service-mobile-change" => vec![
+            ("SECURITY", ALERT),
+            ("emily@aol.com", "You updated your testwso2 profile"),
+        ],
+        // The notice goes to the old address, never only to the new one.
+        "admin-email-change" => vec![
+            ("SECURITY", ALERT),
+            (
+                "emily@aol.com",
+                "An administrator updated your testwso2 profile",
+            ),
+        ],
+        "non-sensitive-change"
+        | "unknown-department"
+        | "wrong-action-type"
+        | "no-request-password-flow"
+        | "malformed-body" => vec![],
+        other => panic!("event {other} has no expected e-mails in tests/it/events.rs"),
+    }
+}
+
 #[tokio::test]
-async fn every_event_gets_its_expected_answer() {
-    let ses = SesScope::new().await;
-    let app = TestApp::new(&ses.vars()).await;
+async fn every_event_gets_its_expected_answer_and_emails() {
     let files = event_files();
     assert!(
-        files.len() >= 8,
+        files.len() >= 13,
         "expected the scenario events, found {files:?}"
     );
-    let mut alerts_expected = 0;
     for file in &files {
         let name = file
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_owned();
+        let ses = SesScope::new().await;
+        let app = TestApp::new(&ses.vars()).await;
         let raw = std::fs::read_to_string(file).expect("event reads");
         let expected: Value = serde_json::from_str(
             &std::fs::read_to_string(file.with_extension("expected.json"))
@@ -58,18 +103,26 @@ async fn every_event_gets_its_expected_answer() {
             "{name}: content type"
         );
         assert_eq!(answer.body, expected["body"], "{name}: body");
-        if ["tutorial", "multi-valued-email-change", "cleared-mobile"]
-            .iter()
-            .any(|s| name.starts_with(s))
-        {
-            alerts_expected += 1;
+
+        let mut sent: Vec<(String, String)> = ses
+            .sent()
+            .await
+            .into_iter()
+            .map(|m| {
+                let to = m.to.join(",").replace(&ses.security_team, "SECURITY");
+                (to, m.subject)
+            })
+            .collect();
+        sent.sort();
+        let mut want = expected_emails(&name);
+        want.sort();
+        assert_eq!(sent.len(), want.len(), "{name}: e-mails {sent:#?}");
+        for ((to, subject), (want_to, want_subject)) in sent.iter().zip(&want) {
+            assert_eq!(to, want_to, "{name}");
+            assert!(
+                subject.starts_with(want_subject),
+                "{name}: {subject:?} should start with {want_subject:?}"
+            );
         }
     }
-    let sent = ses.sent().await;
-    assert_eq!(
-        sent.len(),
-        alerts_expected,
-        "alerts: {:#?}",
-        sent.iter().map(|m| &m.subject).collect::<Vec<_>>()
-    );
 }

@@ -73,7 +73,20 @@ async fn one_audit_line_per_decision_with_names_not_values() {
     assert_eq!(first["claims_written"], "department,mobile,emailaddress");
     assert_eq!(first["sensitive_changed"], "department,mobile,emailaddress");
     assert_eq!(first["department_check"], "known");
-    assert!(first["alert"].as_str().unwrap().starts_with("sent:outbox-"));
+    assert!(
+        first["alert"]
+            .as_str()
+            .unwrap()
+            .starts_with("email:sent:outbox-"),
+        "{first}"
+    );
+    assert!(
+        first["notice"]
+            .as_str()
+            .unwrap()
+            .starts_with("sent:outbox-"),
+        "{first}"
+    );
     let second = audits[1];
     assert_eq!(second["decision"], "ERROR");
     assert_eq!(second["reason"], "invalid_request");
@@ -84,7 +97,7 @@ async fn one_audit_line_per_decision_with_names_not_values() {
         .iter()
         .filter(|l| l["target"] == "profile_guard::outbox")
         .collect();
-    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox.len(), 2, "the alert and the notice");
     assert!(outbox[0]["text"].as_str().unwrap().contains("+9477*****48"));
 
     let all = logs.text();

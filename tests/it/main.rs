@@ -5,5 +5,6 @@ mod conformance;
 mod directory;
 mod events;
 mod logs;
+mod notice;
 mod ses;
 mod support;

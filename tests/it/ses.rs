@@ -19,7 +19,7 @@ async fn the_tutorial_request_alerts_the_security_team_with_masked_values() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body, success());
 
-    let sent = ses.sent().await;
+    let sent = ses.alerts().await;
     assert_eq!(sent.len(), 1, "one alert: {sent:?}");
     let mail = &sent[0];
     assert_eq!(mail.to, [ses.security_team.as_str()]);
@@ -67,7 +67,7 @@ async fn full_values_when_configured_and_old_values_when_sent() {
             "value": ["emily@aol.com"], "updatingValue": ["emily@aol.com", "emily@gmail.com"]}]},
         "initiatorType": "USER"}});
     assert_eq!(app.post(body.to_string()).await.body, success());
-    let sent = ses.sent().await;
+    let sent = ses.alerts().await;
     assert_eq!(sent.len(), 1);
     let mail = &sent[0];
     assert!(
@@ -124,7 +124,7 @@ async fn sensitive_claims_can_be_configured() {
         {"uri": "http://wso2.org/claims/country", "value": "LK"},
         {"uri": "http://wso2.org/claims/mobile", "value": "+94770000000"}]}, "user": {"id": "u-3"}}});
     assert_eq!(app.post(body.to_string()).await.body, success());
-    let sent = ses.sent().await;
+    let sent = ses.alerts().await;
     assert_eq!(sent.len(), 1);
     assert!(sent[0].subject.contains("(Country)"), "{}", sent[0].subject);
     assert!(!sent[0].body.contains("Mobile"));

@@ -247,6 +247,26 @@ impl SesScope {
     }
 }
 
+impl SesScope {
+    /// Messages to the security team.
+    pub async fn alerts(&self) -> Vec<SentMail> {
+        self.sent()
+            .await
+            .into_iter()
+            .filter(|m| m.to.contains(&self.security_team))
+            .collect()
+    }
+
+    /// Messages to anybody else (the person whose profile changes).
+    pub async fn notices(&self) -> Vec<SentMail> {
+        self.sent()
+            .await
+            .into_iter()
+            .filter(|m| !m.to.contains(&self.security_team))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SentMail {
     pub to: Vec<String>,

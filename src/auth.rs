@@ -1,0 +1,181 @@
+//! Authentication of the caller, in the four modes the WSO2 Console offers. Credentials are compared in constant
+//! time (over SHA-256 digests, so neither content nor length leaks through timing).
+
+use axum::http::{HeaderMap, HeaderName, header};
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::config::AuthMode;
+
+/// Why a call was refused, for the audit line (the caller gets one generic answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    Wrong,
+}
+
+impl AuthFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "credentials_missing",
+            AuthFailure::Malformed => "credentials_malformed",
+            AuthFailure::Wrong => "credentials_wrong",
+        }
+    }
+}
+
+pub struct Authenticator {
+    mode: AuthMode,
+    api_key_header: HeaderName,
+    /// SHA-256 of the expected credential (`user:password` for basic).
+    expected: [u8; 32],
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+impl Authenticator {
+    /// `credential` is required for every mode but `none` (the configuration guarantees it).
+    pub fn new(mode: AuthMode, api_key_header: &str, credential: Option<&SecretString>) -> Self {
+        Authenticator {
+            mode,
+            api_key_header: HeaderName::from_bytes(api_key_header.as_bytes())
+                .unwrap_or(HeaderName::from_static("api-key")),
+            expected: digest(
+                credential
+                    .map(|c| c.expose_secret().as_bytes())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    pub fn open() -> Self {
+        Self::new(AuthMode::None, "api-key", None)
+    }
+
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    pub fn check(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
+        let presented: Vec<u8> = match self.mode {
+            AuthMode::None => return Ok(()),
+            AuthMode::ApiKey => {
+                let value = headers
+                    .get(&self.api_key_header)
+                    .ok_or(AuthFailure::Missing)?;
+                value.as_bytes().to_vec()
+            }
+            AuthMode::Bearer => scheme_value(headers, "bearer")?.as_bytes().to_vec(),
+            AuthMode::Basic => base64::engine::general_purpose::STANDARD
+                .decode(scheme_value(headers, "basic")?)
+                .map_err(|_| AuthFailure::Malformed)?,
+        };
+        if presented.is_empty() {
+            return Err(AuthFailure::Missing);
+        }
+        if bool::from(digest(&presented).ct_eq(&self.expected)) {
+            Ok(())
+        } else {
+            Err(AuthFailure::Wrong)
+        }
+    }
+}
+
+/// The value after `<scheme> ` in the Authorization header (scheme matched case-insensitively).
+fn scheme_value<'a>(headers: &'a HeaderMap, scheme: &str) -> Result<&'a str, AuthFailure> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AuthFailure::Missing)?;
+    let text = raw.to_str().map_err(|_| AuthFailure::Malformed)?;
+    let (given, value) = text.trim().split_once(' ').ok_or(AuthFailure::Malformed)?;
+    if !given.eq_ignore_ascii_case(scheme) {
+        return Err(AuthFailure::Malformed);
+    }
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(AuthFailure::Missing);
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn every_mode_right_wrong_missing_malformed() {
+        let secret = SecretString::from("s3cret-value".to_owned());
+        let bearer = Authenticator::new(AuthMode::Bearer, "api-key", Some(&secret));
+        assert_eq!(
+            bearer.check(&headers(&[("authorization", "Bearer s3cret-value")])),
+            Ok(())
+        );
+        assert_eq!(
+            bearer.check(&headers(&[("authorization", "bearer s3cret-value")])),
+            Ok(())
+        );
+        assert_eq!(
+            bearer.check(&headers(&[("authorization", "Bearer nope")])),
+            Err(AuthFailure::Wrong)
+        );
+        assert_eq!(bearer.check(&headers(&[])), Err(AuthFailure::Missing));
+        assert_eq!(
+            bearer.check(&headers(&[("authorization", "Basic abc")])),
+            Err(AuthFailure::Malformed)
+        );
+        assert_eq!(
+            bearer.check(&headers(&[("authorization", "Bearer")])),
+            Err(AuthFailure::Malformed)
+        );
+
+        let key = Authenticator::new(AuthMode::ApiKey, "x-api-key", Some(&secret));
+        assert_eq!(
+            key.check(&headers(&[("x-api-key", "s3cret-value")])),
+            Ok(())
+        );
+        assert_eq!(
+            key.check(&headers(&[("api-key", "s3cret-value")])),
+            Err(AuthFailure::Missing)
+        );
+        assert_eq!(
+            key.check(&headers(&[("x-api-key", "s3cret-valuE")])),
+            Err(AuthFailure::Wrong)
+        );
+
+        let pair = SecretString::from("wso2:pa:ss".to_owned());
+        let basic = Authenticator::new(AuthMode::Basic, "api-key", Some(&pair));
+        let good = base64::engine::general_purpose::STANDARD.encode("wso2:pa:ss");
+        assert_eq!(
+            basic.check(&headers(&[("authorization", &format!("Basic {good}"))])),
+            Ok(())
+        );
+        let bad = base64::engine::general_purpose::STANDARD.encode("wso2:wrong");
+        assert_eq!(
+            basic.check(&headers(&[("authorization", &format!("Basic {bad}"))])),
+            Err(AuthFailure::Wrong)
+        );
+        assert_eq!(
+            basic.check(&headers(&[("authorization", "Basic %%%")])),
+            Err(AuthFailure::Malformed)
+        );
+
+        assert_eq!(Authenticator::open().check(&headers(&[])), Ok(()));
+    }
+}

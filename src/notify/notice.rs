@@ -1,0 +1,336 @@
+//! The notice to the person whose profile changes: at the address they had before the change, worded by who
+//! made it.
+
+use serde::Serialize;
+
+use super::templates::{RenderError, Templates};
+use super::{ChangeReport, Email, one_line};
+use crate::action::{ActionRequest, ClaimValue, Initiator};
+use crate::config::{NoticeConfig, NoticeMode, is_plausible_email};
+use crate::notify::mask::ValueDisplay;
+use crate::policy::{Change, EMAIL_CLAIM};
+
+pub const USERNAME_CLAIM: &str = "http://wso2.org/claims/username";
+pub const GIVEN_NAME_CLAIM: &str = "http://wso2.org/claims/givenname";
+
+/// Why no notice goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoNotice {
+    /// `USER_NOTICE=off`.
+    Off,
+    /// `USER_NOTICE=others` and the person made the change themself.
+    MadeByThePerson,
+    /// No watched attribute changes.
+    NothingWatched,
+    /// Neither a current e-mail address nor a username that is one.
+    NoAddress,
+}
+
+impl NoNotice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoNotice::Off => "off",
+            NoNotice::MadeByThePerson => "self_service_not_notified",
+            NoNotice::NothingWatched => "nothing_watched",
+            NoNotice::NoAddress => "no_address",
+        }
+    }
+}
+
+/// Where the notice goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticePlan {
+    pub to: Vec<String>,
+    pub email_changed: bool,
+}
+
+fn single(value: &ClaimValue) -> Option<&str> {
+    value.values().next()
+}
+
+/// Decides whether and where to send a notice. The address is the one the person has now (before the change):
+/// when the e-mail address itself changes, the new one may belong to whoever is taking the account over.
+pub fn plan(
+    req: &ActionRequest,
+    watched: &[Change<'_>],
+    config: &NoticeConfig,
+) -> Result<NoticePlan, NoNotice> {
+    match config.mode {
+        NoticeMode::Off => return Err(NoNotice::Off),
+        NoticeMode::Others if req.event.initiator_type == Some(Initiator::User) => {
+            return Err(NoNotice::MadeByThePerson);
+        }
+        _ => {}
+    }
+    if watched.is_empty() {
+        return Err(NoNotice::NothingWatched);
+    }
+    let current_claims = req
+        .event
+        .user
+        .as_ref()
+        .map(|u| u.claims.as_slice())
+        .unwrap_or(&[]);
+    let current = |uri: &str| {
+        current_claims
+            .iter()
+            .find(|c| c.uri == uri)
+            .and_then(|c| single(&c.value))
+            .filter(|v| is_plausible_email(v))
+    };
+    let address = current(EMAIL_CLAIM)
+        .or_else(|| current(USERNAME_CLAIM))
+        .ok_or(NoNotice::NoAddress)?;
+    let written_email = req
+        .event
+        .request
+        .as_ref()
+        .and_then(|r| r.claims.iter().find(|c| c.uri == EMAIL_CLAIM));
+    let new_address = written_email.and_then(|c| single(&c.value));
+    let email_changed = written_email.is_some() && new_address != Some(address);
+    let mut to = vec![address.to_owned()];
+    if config.new_address
+        && email_changed
+        && let Some(new) = new_address.filter(|a| is_plausible_email(a))
+    {
+        to.push(new.to_owned());
+    }
+    Ok(NoticePlan { to, email_changed })
+}
+
+#[derive(Serialize)]
+struct NoticeContext<'a> {
+    given_name: Option<String>,
+    tenant_name: String,
+    initiator: &'a str,
+    time: String,
+    request_id: &'a str,
+    attributes: Vec<NoticeLine>,
+    email_changed: bool,
+    support_contact: Option<&'a str>,
+    values_masked: bool,
+}
+
+#[derive(Serialize)]
+struct NoticeLine {
+    name: String,
+    new: String,
+}
+
+/// Renders the notice. `report` carries the watched changes, values shown as configured.
+pub fn user_notice(
+    templates: &Templates,
+    req: &ActionRequest,
+    report: &ChangeReport,
+    plan: &NoticePlan,
+    support_contact: Option<&str>,
+) -> Result<Email, RenderError> {
+    let given_name = req
+        .event
+        .user
+        .as_ref()
+        .and_then(|u| u.claims.iter().find(|c| c.uri == GIVEN_NAME_CLAIM))
+        .and_then(|c| single(&c.value))
+        .map(|n| one_line(n, 60));
+    let tenant_name = req
+        .event
+        .tenant
+        .as_ref()
+        .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
+        .map(|t| one_line(t, 100))
+        .unwrap_or_else(|| "organization".into());
+    let context = NoticeContext {
+        given_name,
+        tenant_name,
+        initiator: match &report.initiator {
+            Some(Initiator::User) => "USER",
+            Some(Initiator::Admin) => "ADMIN",
+            Some(Initiator::Application) => "APPLICATION",
+            _ => "UNKNOWN",
+        },
+        time: humantime::format_rfc3339_seconds(report.at).to_string(),
+        request_id: &report.request_id,
+        attributes: report
+            .attributes
+            .iter()
+            .map(|a| NoticeLine {
+                name: one_line(&a.name, 120),
+                new: one_line(&a.new, 300),
+            })
+            .collect(),
+        email_changed: plan.email_changed,
+        support_contact,
+        values_masked: report.values == ValueDisplay::Masked,
+    };
+    Ok(Email {
+        to: plan.to.clone(),
+        subject: one_line(
+            templates.render("notice.subject.txt", &context)?.trim(),
+            200,
+        ),
+        text: templates.render("notice.txt", &context)?,
+        html: templates.render("notice.html", &context)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::parse_request;
+    use crate::config::ClaimSet;
+    use crate::policy::update_of;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn config(mode: NoticeMode, new_address: bool) -> NoticeConfig {
+        NoticeConfig {
+            mode,
+            claims: ClaimSet::defaults(),
+            new_address,
+            support_contact: Some("help@bar.com".into()),
+        }
+    }
+
+    fn body(initiator: &str, claims: &str, current: &str) -> String {
+        format!(
+            r#"{{"actionType":"PRE_UPDATE_PROFILE","requestId":"r-42","event":{{
+            "request":{{"claims":[{claims}]}},
+            "tenant":{{"id":"12402","name":"bar.com"}},
+            "user":{{"id":"u-1","claims":[{current}]}},
+            "initiatorType":"{initiator}"}}}}"#
+        )
+    }
+
+    const MOBILE: &str = r#"{"uri":"http://wso2.org/claims/mobile","value":"+94771223448"}"#;
+    const CURRENT: &str = r#"{"uri":"http://wso2.org/claims/emailaddress","value":"emily@aol.com"},
+        {"uri":"http://wso2.org/claims/givenname","value":"Emily"}"#;
+
+    fn planned(raw: &str, cfg: &NoticeConfig) -> Result<NoticePlan, NoNotice> {
+        let req = parse_request(raw.as_bytes()).unwrap();
+        let update = update_of(&req).unwrap();
+        plan(&req, &update.changes_in(&cfg.claims), cfg)
+    }
+
+    fn render(initiator: &str) -> Email {
+        let raw = body(initiator, MOBILE, CURRENT);
+        let req = parse_request(raw.as_bytes()).unwrap();
+        let update = update_of(&req).unwrap();
+        let cfg = config(NoticeMode::All, false);
+        let watched = update.changes_in(&cfg.claims);
+        let plan = plan(&req, &watched, &cfg).unwrap();
+        let report = ChangeReport::new(
+            &req,
+            "r-42",
+            &watched,
+            ValueDisplay::Masked,
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        );
+        user_notice(
+            &Templates::built_in().unwrap(),
+            &req,
+            &report,
+            &plan,
+            cfg.support_contact.as_deref(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn goes_to_the_current_address_and_the_old_one_when_email_changes() {
+        let cfg = config(NoticeMode::All, false);
+        let p = planned(&body("USER", MOBILE, CURRENT), &cfg).unwrap();
+        assert_eq!(p.to, ["emily@aol.com"]);
+        assert!(!p.email_changed);
+        let change =
+            r#"{"uri":"http://wso2.org/claims/emailaddress","value":"attacker@evil.example"}"#;
+        let p = planned(&body("ADMIN", change, CURRENT), &cfg).unwrap();
+        assert_eq!(p.to, ["emily@aol.com"], "never only the new address");
+        assert!(p.email_changed);
+        let p = planned(
+            &body("ADMIN", change, CURRENT),
+            &config(NoticeMode::All, true),
+        )
+        .unwrap();
+        assert_eq!(p.to, ["emily@aol.com", "attacker@evil.example"]);
+    }
+
+    #[test]
+    fn falls_back_to_a_username_that_is_an_address() {
+        let cfg = config(NoticeMode::All, false);
+        let current = r#"{"uri":"http://wso2.org/claims/username","value":"testuser@wso2.com"}"#;
+        assert_eq!(
+            planned(&body("ADMIN", MOBILE, current), &cfg).unwrap().to,
+            ["testuser@wso2.com"]
+        );
+        let current = r#"{"uri":"http://wso2.org/claims/username","value":"testuser"}"#;
+        assert_eq!(
+            planned(&body("ADMIN", MOBILE, current), &cfg),
+            Err(NoNotice::NoAddress)
+        );
+    }
+
+    #[test]
+    fn switchable() {
+        let raw = body("USER", MOBILE, CURRENT);
+        assert_eq!(
+            planned(&raw, &config(NoticeMode::Off, false)),
+            Err(NoNotice::Off)
+        );
+        assert_eq!(
+            planned(&raw, &config(NoticeMode::Others, false)),
+            Err(NoNotice::MadeByThePerson)
+        );
+        assert!(
+            planned(
+                &body("ADMIN", MOBILE, CURRENT),
+                &config(NoticeMode::Others, false)
+            )
+            .is_ok()
+        );
+        let country = r#"{"uri":"http://wso2.org/claims/country","value":"LK"}"#;
+        assert_eq!(
+            planned(
+                &body("ADMIN", country, CURRENT),
+                &config(NoticeMode::All, false)
+            ),
+            Err(NoNotice::NothingWatched)
+        );
+    }
+
+    #[test]
+    fn wording_follows_the_initiator() {
+        assert_eq!(render("USER").subject, "You updated your bar.com profile");
+        assert_eq!(
+            render("ADMIN").subject,
+            "An administrator updated your bar.com profile"
+        );
+        assert_eq!(
+            render("APPLICATION").subject,
+            "An application updated your bar.com profile"
+        );
+        assert!(render("USER").text.contains("You changed these details"));
+        assert!(render("ADMIN").html.contains("An administrator changed"));
+    }
+
+    #[test]
+    fn rendered_default_notice_self_service() {
+        let email = render("USER");
+        insta::assert_snapshot!(format!("Subject: {}\n\n{}", email.subject, email.text));
+    }
+
+    #[test]
+    fn rendered_default_notice_admin() {
+        let email = render("ADMIN");
+        insta::assert_snapshot!(format!("Subject: {}\n\n{}", email.subject, email.text));
+    }
+
+    #[test]
+    fn rendered_default_notice_application() {
+        let email = render("APPLICATION");
+        insta::assert_snapshot!(format!("Subject: {}\n\n{}", email.subject, email.text));
+    }
+
+    #[test]
+    fn rendered_default_notice_html_admin() {
+        insta::assert_snapshot!(render("ADMIN").html);
+    }
+}

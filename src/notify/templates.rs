@@ -1,0 +1,112 @@
+//! Message templates: built in (the files under `templates/` in the repository), each replaceable without
+//! recompiling by a file of the same name in `TEMPLATE_DIR`. Templates are compiled and test-rendered once at
+//! start-up, so a broken one stops the service with its name instead of failing an alert later. HTML templates
+//! escape every value; subjects are forced onto one line after rendering.
+
+use std::path::Path;
+
+use minijinja::{AutoEscape, Environment};
+use serde::Serialize;
+
+/// Every template: file name and built-in text.
+pub const BUILT_IN: [(&str, &str); 6] = [
+    (
+        "alert.subject.txt",
+        include_str!("../../templates/alert.subject.txt"),
+    ),
+    ("alert.txt", include_str!("../../templates/alert.txt")),
+    ("alert.html", include_str!("../../templates/alert.html")),
+    (
+        "notice.subject.txt",
+        include_str!("../../templates/notice.subject.txt"),
+    ),
+    ("notice.txt", include_str!("../../templates/notice.txt")),
+    ("notice.html", include_str!("../../templates/notice.html")),
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("TEMPLATE_DIR: {file}: {problem}")]
+pub struct TemplateError {
+    pub file: String,
+    pub problem: String,
+}
+
+/// A template failed while rendering one message.
+#[derive(Debug, thiserror::Error)]
+#[error("template {name} failed to render: {problem}")]
+pub struct RenderError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+pub struct Templates {
+    env: Environment<'static>,
+    /// Which templates came from `TEMPLATE_DIR`, for the start-up log.
+    pub overridden: Vec<String>,
+}
+
+impl Templates {
+    /// The built-in templates only.
+    pub fn built_in() -> Result<Self, TemplateError> {
+        Self::load(None)
+    }
+
+    /// The built-in templates, each replaced by `dir/<name>` where that file exists.
+    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+        {
+            env.set_syntax(syntax);
+        }
+        let mut overridden = Vec::new();
+        for (name, built_in) in BUILT_IN {
+            let source = match dir.map(|d| d.join(name)) {
+                Some(path) if path.exists() => {
+                    overridden.push(name.to_owned());
+                    std::fs::read_to_string(&path).map_err(|e| TemplateError {
+                        file: name.to_owned(),
+                        problem: format!("cannot be read ({e})"),
+                    })?
+                }
+                _ => built_in.to_owned(),
+            };
+            env.add_template_owned(name, source)
+                .map_err(|e| TemplateError {
+                    file: name.to_owned(),
+                    problem: e.to_string(),
+                })?;
+        }
+        if let Some(dir) = dir
+            && !dir.is_dir()
+        {
+            return Err(TemplateError {
+                file: dir.display().to_string(),
+                problem: "is not a directory".into(),
+            });
+        }
+        Ok(Templates { env, overridden })
+    }
+
+    pub fn render(
+        &self,
+        name: &'static str,
+        context: &impl Serialize,
+    ) -> Result<String, RenderError> {
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(minijinja::value::Serde(context)))
+            .map_err(|e| RenderError {
+                name,
+                problem: e.to_string(),
+            })
+    }
+}
