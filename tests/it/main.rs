@@ -4,7 +4,9 @@
 mod conformance;
 mod directory;
 mod events;
+mod idempotency;
 mod logs;
 mod notice;
 mod ses;
+mod slack;
 mod support;
