@@ -176,6 +176,8 @@ pub enum DirectoryConfig {
         url: UrlTemplate,
         token: Option<SecretSource>,
         timeout: Duration,
+        /// `None` when `DEPARTMENT_CACHE_TTL=0`.
+        cache: Option<crate::directory::CachePolicy>,
     },
     /// A fixed list (`DEPARTMENTS`), for trying the service out or for small tenants.
     Embedded { departments: Vec<String> },
@@ -455,6 +457,22 @@ impl Config {
                     1..=10_000,
                     "milliseconds",
                 )?;
+                let known_ttl =
+                    number(&get, "DEPARTMENT_CACHE_TTL", 300u64, 0..=86_400, "seconds")?;
+                let unknown_ttl = number(
+                    &get,
+                    "DEPARTMENT_CACHE_NEGATIVE_TTL",
+                    30u64,
+                    0..=86_400,
+                    "seconds",
+                )?;
+                let max_entries = number(
+                    &get,
+                    "DEPARTMENT_CACHE_SIZE",
+                    10_000u64,
+                    1..=1_000_000,
+                    "entries",
+                )?;
                 DirectoryConfig::Http {
                     url,
                     token: secret_source(
@@ -463,6 +481,11 @@ impl Config {
                         "DEPARTMENT_API_TOKEN_SECRET",
                     )?,
                     timeout: Duration::from_millis(timeout_ms),
+                    cache: (known_ttl > 0).then_some(crate::directory::CachePolicy {
+                        known_ttl: Duration::from_secs(known_ttl),
+                        unknown_ttl: Duration::from_secs(unknown_ttl),
+                        max_entries,
+                    }),
                 }
             }
             None => {

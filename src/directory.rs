@@ -50,8 +50,17 @@ pub fn from_config(
     token: Option<SecretString>,
 ) -> Result<Box<dyn Directory>, reqwest::Error> {
     Ok(match config {
-        DirectoryConfig::Http { url, timeout, .. } => {
-            Box::new(HttpDirectory::new(url.clone(), token, *timeout)?)
+        DirectoryConfig::Http {
+            url,
+            timeout,
+            cache,
+            ..
+        } => {
+            let http = Box::new(HttpDirectory::new(url.clone(), token, *timeout)?);
+            match cache {
+                Some(policy) => Box::new(CachedDirectory::new(http, *policy)),
+                None => http,
+            }
         }
         DirectoryConfig::Embedded { departments } => {
             Box::new(EmbeddedDirectory::new(departments.iter().cloned()))
@@ -134,6 +143,71 @@ impl Directory for HttpDirectory {
     }
 }
 
+/// How long the directory's answers are reused (`DEPARTMENT_CACHE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    pub known_ttl: Duration,
+    pub unknown_ttl: Duration,
+    pub max_entries: u64,
+}
+
+struct TtlByAnswer(CachePolicy);
+
+impl moka::Expiry<String, Membership> for TtlByAnswer {
+    fn expire_after_create(
+        &self,
+        _: &String,
+        value: &Membership,
+        _: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(match value {
+            Membership::Known => self.0.known_ttl,
+            Membership::Unknown => self.0.unknown_ttl,
+        })
+    }
+}
+
+/// Reuses the directory's answers: known and unknown departments for their own TTLs, errors never. Concurrent
+/// misses for the same department wait for one upstream call.
+pub struct CachedDirectory {
+    inner: Box<dyn Directory>,
+    cache: moka::future::Cache<String, Membership>,
+    policy: CachePolicy,
+}
+
+impl CachedDirectory {
+    pub fn new(inner: Box<dyn Directory>, policy: CachePolicy) -> Self {
+        CachedDirectory {
+            inner,
+            cache: moka::future::Cache::builder()
+                .max_capacity(policy.max_entries)
+                .expire_after(TtlByAnswer(policy))
+                .build(),
+            policy,
+        }
+    }
+}
+
+#[async_trait]
+impl Directory for CachedDirectory {
+    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
+        self.cache
+            .try_get_with_by_ref(department, self.inner.lookup(department))
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{}, cached ({} s known, {} s unknown, at most {} entries)",
+            self.inner.describe(),
+            self.policy.known_ttl.as_secs(),
+            self.policy.unknown_ttl.as_secs(),
+            self.policy.max_entries
+        )
+    }
+}
+
 /// A fixed list of departments.
 pub struct EmbeddedDirectory {
     departments: HashSet<String>,
@@ -167,6 +241,67 @@ impl Directory for EmbeddedDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(Arc<AtomicUsize>, Result<Membership, DirectoryError>);
+
+    #[async_trait]
+    impl Directory for Counting {
+        async fn lookup(&self, _: &str) -> Result<Membership, DirectoryError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            self.1.clone()
+        }
+        fn describe(&self) -> String {
+            "counting".into()
+        }
+    }
+
+    fn cached(answer: Result<Membership, DirectoryError>) -> (CachedDirectory, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let policy = CachePolicy {
+            known_ttl: Duration::from_secs(60),
+            unknown_ttl: Duration::from_millis(100),
+            max_entries: 100,
+        };
+        (
+            CachedDirectory::new(Box::new(Counting(calls.clone(), answer)), policy),
+            calls,
+        )
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_make_one_call_and_errors_are_not_kept() {
+        let (dir, calls) = cached(Ok(Membership::Known));
+        let (a, b, c) = tokio::join!(dir.lookup("HR"), dir.lookup("HR"), dir.lookup("HR"));
+        assert_eq!(
+            (a, b, c),
+            (
+                Ok(Membership::Known),
+                Ok(Membership::Known),
+                Ok(Membership::Known)
+            )
+        );
+        assert_eq!(dir.lookup("HR").await, Ok(Membership::Known));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+        let (dir, calls) = cached(Err(DirectoryError::Unreachable));
+        assert_eq!(dir.lookup("HR").await, Err(DirectoryError::Unreachable));
+        assert_eq!(dir.lookup("HR").await, Err(DirectoryError::Unreachable));
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "a failure is asked again");
+    }
+
+    #[tokio::test]
+    async fn unknown_answers_expire_sooner() {
+        let (dir, calls) = cached(Ok(Membership::Unknown));
+        dir.lookup("Legal").await.unwrap();
+        dir.lookup("Legal").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        dir.lookup("Legal").await.unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
 
     #[tokio::test]
     async fn embedded_matching_is_exact() {

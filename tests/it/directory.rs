@@ -21,6 +21,11 @@ fn department_body(value: &str) -> String {
     .to_string()
 }
 
+/// The same update as a distinct change (its own requestId), so the answer is not a replay.
+fn distinct(value: &str, id: usize) -> String {
+    department_body(value).replacen('{', &format!(r#"{{"requestId":"call-{id}","#), 1)
+}
+
 async fn app_for(server: &MockServer, extra: &[(&str, &str)]) -> TestApp {
     let url = format!("{}/departments/{{department}}", server.uri());
     let mut vars = vec![
@@ -189,4 +194,54 @@ async fn the_embedded_list_is_used_without_a_directory_url() {
         app.post(department_body("HR")).await.body["failureReason"],
         "invalid_department_input"
     );
+}
+
+#[tokio::test]
+async fn a_second_identical_call_within_the_ttl_makes_no_network_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/departments/HR"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/departments/Legal"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = app_for(&server, &[]).await;
+    for i in 0..3 {
+        assert_eq!(app.post(distinct("HR", i)).await.body, success());
+        let rejected = app.post(distinct("Legal", 100 + i)).await;
+        assert_eq!(rejected.body["failureReason"], "invalid_department_input");
+    }
+    // Concurrent misses for one department are one upstream call too.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(100)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = app_for(&server, &[]).await;
+    let (a, b, c) = tokio::join!(
+        app.post(distinct("Sales", 1)),
+        app.post(distinct("Sales", 2)),
+        app.post(distinct("Sales", 3))
+    );
+    assert!([a, b, c].iter().all(|x| x.body == success()));
+}
+
+#[tokio::test]
+async fn the_cache_can_be_switched_off() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let app = app_for(&server, &[("DEPARTMENT_CACHE_TTL", "0")]).await;
+    assert_eq!(app.post(distinct("HR", 1)).await.body, success());
+    assert_eq!(app.post(distinct("HR", 2)).await.body, success());
 }
