@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 
@@ -72,7 +73,13 @@ pub async fn build_state_with(
 
     // The SDK configuration is only loaded when some AWS service is used: a local run touches no AWS code path.
     let sdk = if uses_ses || uses_secrets_manager || uses_dynamodb {
-        let mut loader = aws.timeout_config(
+        // Throttling and 5xx are retried with jittered exponential backoff, kept short so that all attempts
+        // fit in the operation timeout (and that inside the call's deadline).
+        let retry = RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(50))
+            .with_max_backoff(Duration::from_millis(400));
+        let mut loader = aws.retry_config(retry).timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(AWS_OPERATION_TIMEOUT)
                 .connect_timeout(AWS_CONNECT_TIMEOUT)

@@ -128,3 +128,117 @@ async fn the_directory_token_never_reaches_the_log() {
     assert!(!all.contains("token-secret-42"));
     assert!(!all.contains("query-secret-42"));
 }
+
+/// Every string value of every claim in the scenario bodies.
+fn claim_values(body: &Value, out: &mut Vec<String>) {
+    match body {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == "value" || k == "updatingValue" {
+                    match v {
+                        Value::String(s) => out.push(s.clone()),
+                        Value::Array(items) => {
+                            out.extend(items.iter().filter_map(|i| i.as_str().map(str::to_owned)))
+                        }
+                        _ => {}
+                    }
+                } else {
+                    claim_values(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| claim_values(i, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn no_secret_and_no_attribute_value_reaches_any_log_line() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let (logs, _guard) = capture();
+    let directory = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&directory)
+        .await;
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&slack)
+        .await;
+    let ses = crate::support::SesScope::new().await;
+    let dir_url = format!(
+        "{}/departments/{{department}}?apikey=dir-query-secret-77",
+        directory.uri()
+    );
+    let slack_url = format!("{}/services/T0/B0/slack-secret-path-55", slack.uri());
+    let mut vars = ses.vars();
+    vars.extend_from_slice(&[
+        ("AUTH_MODE", "bearer"),
+        ("AUTH_CREDENTIAL", "caller-token-secret-99"),
+        ("DEPARTMENT_API_URL", dir_url.as_str()),
+        ("DEPARTMENT_API_TOKEN", "dir-token-secret-88"),
+        ("SLACK_WEBHOOK_URL", slack_url.as_str()),
+    ]);
+    let app = TestApp::new(&vars).await;
+
+    let mut values = Vec::new();
+    let bodies = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events/bodies");
+    let mut answered = 0;
+    for entry in std::fs::read_dir(bodies).unwrap() {
+        let raw = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        if let Ok(v) = serde_json::from_str::<Value>(&raw) {
+            claim_values(&v, &mut values);
+        }
+        for token in ["caller-token-secret-99", "wrong-token-secret-66"] {
+            let request = axum::http::Request::post("/pre-update-profile")
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::from(raw.clone()))
+                .unwrap();
+            app.request(request).await;
+            answered += 1;
+        }
+    }
+    assert!(answered >= 20);
+    assert!(!ses.sent().await.is_empty(), "the scenarios did send mail");
+
+    let all = logs.text();
+    assert!(
+        all.lines()
+            .filter(|l| l.contains("profile_guard::audit"))
+            .count()
+            >= answered
+    );
+    for secret in [
+        "caller-token-secret-99",
+        "wrong-token-secret-66",
+        "dir-token-secret-88",
+        "dir-query-secret-77",
+        "slack-secret-path-55",
+    ] {
+        assert!(!all.contains(secret), "{secret} reached the log");
+    }
+    values.sort();
+    values.dedup();
+    let mut checked = 0;
+    for value in values.iter().filter(|v| v.chars().count() >= 5) {
+        assert!(
+            !all.contains(value.as_str()),
+            "the value {value:?} reached the log"
+        );
+        checked += 1;
+    }
+    for value in values
+        .iter()
+        .filter(|v| !v.is_empty() && v.chars().count() < 5)
+    {
+        assert!(
+            !all.contains(&format!("\"{value}\"")),
+            "the value {value:?} reached the log"
+        );
+    }
+    assert!(checked >= 8, "checked {checked} values");
+}

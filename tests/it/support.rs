@@ -30,6 +30,14 @@ impl TestApp {
     /// The router built from exactly these variables (nothing from the process environment), with fixed test
     /// credentials for any AWS client.
     pub async fn new(vars: &[(&str, &str)]) -> TestApp {
+        Self::with(vars, |_| {}).await
+    }
+
+    /// As `new`, with a chance to replace parts of the state (e.g. a component that fails on purpose).
+    pub async fn with(
+        vars: &[(&str, &str)],
+        adjust: impl FnOnce(&mut profile_guard::AppState),
+    ) -> TestApp {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -39,9 +47,10 @@ impl TestApp {
         let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .empty_test_environment()
             .test_credentials();
-        let state = build_state_with(&config, loader)
+        let mut state = build_state_with(&config, loader)
             .await
             .expect("state builds");
+        adjust(&mut state);
         TestApp {
             router: router(Arc::new(state)),
         }
@@ -87,6 +96,38 @@ pub async fn answer_of(response: axum::response::Response) -> Answer {
         status,
         content_type,
         body,
+    }
+}
+
+/// Asserts an answer is one the identity server accepts: status, content type, body shape, character set.
+pub fn assert_contract_valid(a: &Answer, what: &str) {
+    assert_eq!(
+        a.content_type.as_deref(),
+        Some("application/json"),
+        "{what}"
+    );
+    let status = a.body["actionStatus"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no actionStatus in {:?}", a.body));
+    match (a.status, status) {
+        (200, "SUCCESS") => assert_eq!(a.body.as_object().unwrap().len(), 1, "{what}"),
+        (200, "FAILED") => {
+            let r = a.body["failureReason"].as_str().unwrap();
+            let d = a.body["failureDescription"].as_str().unwrap();
+            assert!(
+                profile_guard::action::is_contract_text(r, 100)
+                    && profile_guard::action::is_contract_text(d, 300)
+            );
+        }
+        (400 | 401 | 500, "ERROR") => {
+            let m = a.body["errorMessage"].as_str().unwrap();
+            let d = a.body["errorDescription"].as_str().unwrap();
+            assert!(
+                profile_guard::action::is_contract_text(m, 100)
+                    && profile_guard::action::is_contract_text(d, 300)
+            );
+        }
+        other => panic!("{what}: not a contract answer {other:?}"),
     }
 }
 
