@@ -10,9 +10,17 @@ use crate::directory::{Directory, DirectoryError};
 use crate::idempotency::{self, Begin, Idempotency};
 use crate::notify::mask::ValueDisplay;
 use crate::notify::slack::SlackWebhook;
-use crate::notify::templates::Templates;
-use crate::notify::{ChangeReport, Outbox, alert, notice};
-use crate::policy::{self, Membership, Update};
+use crate::notify::templates::{RenderError, Templates};
+use crate::notify::{ChangeReport, Email, Outbox, alert, notice};
+use crate::policy::{self, Change, Membership, Update};
+
+/// The messages of one decision, rendered before they may be sent.
+struct Prepared {
+    /// The alert's facts (for Slack) and its e-mail (when the e-mail channel is on).
+    alert: Option<(ChangeReport, Option<Result<Email, RenderError>>)>,
+    /// The person's notice and whether the e-mail address changes, or why there is none.
+    notice: Result<(Email, bool), String>,
+}
 
 /// Everything the guard needs, built once at start-up and shared by every request.
 pub struct Guard {
@@ -239,44 +247,55 @@ impl Guard {
         let sensitive = update.changes_in(&self.sensitive);
         audit.sensitive_changed = sensitive.iter().map(|c| short_name(c.uri)).collect();
 
-        if !update.departments.is_empty() {
-            let t = Instant::now();
-            let verdict = self.check_departments(&update.departments).await;
-            audit.directory_ms = Some(t.elapsed().as_millis());
-            match verdict {
-                Ok(membership) => {
-                    audit.department_check = Some(match membership {
-                        Membership::Known => "known",
-                        Membership::Unknown => "unknown",
-                    });
-                    if let Some(answer) = policy::answer_membership(membership) {
-                        return answer;
-                    }
+        // The messages are rendered while the directory call is in flight; they are sent only if it allows.
+        let now = SystemTime::now();
+        let request_id = audit.request_id.clone();
+        let prepare = async { self.prepare(req, update, &sensitive, &request_id, now) };
+        let (verdict, prepared) = if update.departments.is_empty() {
+            (None, prepare.await)
+        } else {
+            let check = async {
+                let t = Instant::now();
+                let verdict = self.check_departments(&update.departments).await;
+                (verdict, t.elapsed().as_millis())
+            };
+            let ((verdict, ms), prepared) = tokio::join!(check, prepare);
+            audit.directory_ms = Some(ms);
+            (Some(verdict), prepared)
+        };
+
+        match verdict {
+            None => {}
+            Some(Ok(membership)) => {
+                audit.department_check = Some(match membership {
+                    Membership::Known => "known",
+                    Membership::Unknown => "unknown",
+                });
+                if let Some(answer) = policy::answer_membership(membership) {
+                    return answer;
                 }
-                Err(e) => {
-                    audit.department_check = Some(e.kind());
-                    audit.detail = Some(e.to_string());
-                    if self.failure_modes.allow_without_directory {
-                        audit.failure_mode = Some("directory_unavailable_allowed");
-                    } else {
-                        audit.failure_mode = Some("directory_unavailable_error");
-                        return match e {
-                            DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
-                            DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
-                            DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
-                                policy::DIRECTORY_BAD_ANSWER
-                            }
-                        };
-                    }
+            }
+            Some(Err(e)) => {
+                audit.department_check = Some(e.kind());
+                audit.detail = Some(e.to_string());
+                if self.failure_modes.allow_without_directory {
+                    audit.failure_mode = Some("directory_unavailable_allowed");
+                } else {
+                    audit.failure_mode = Some("directory_unavailable_error");
+                    return match e {
+                        DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
+                        DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
+                        DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
+                            policy::DIRECTORY_BAD_ANSWER
+                        }
+                    };
                 }
             }
         }
 
-        let now = SystemTime::now();
-        if !sensitive.is_empty() {
-            let report = ChangeReport::new(req, &audit.request_id, &sensitive, self.values, now);
+        if let Some((report, alert_email)) = prepared.alert {
             let t = Instant::now();
-            let delivered = self.send_alert(&report, audit).await;
+            let delivered = self.send_alert(&report, alert_email, audit).await;
             audit.alert_ms = Some(t.elapsed().as_millis());
             if !delivered {
                 if self.failure_modes.allow_without_alert {
@@ -289,29 +308,58 @@ impl Guard {
         }
 
         let t = Instant::now();
-        let request_id = audit.request_id.clone();
-        audit.notice = Some(self.send_notice(req, update, &request_id, now).await);
+        audit.notice = Some(self.send_notice(prepared.notice).await);
         audit.notice_ms = Some(t.elapsed().as_millis());
         ActionResponse::Success
     }
 
+    /// Renders what may have to be sent: the alert (when sensitive claims change) and the person's notice.
+    fn prepare(
+        &self,
+        req: &ActionRequest,
+        update: &Update<'_>,
+        sensitive: &[Change<'_>],
+        request_id: &str,
+        now: SystemTime,
+    ) -> Prepared {
+        let alert = (!sensitive.is_empty()).then(|| {
+            let report = ChangeReport::new(req, request_id, sensitive, self.values, now);
+            let email = self
+                .channels
+                .email
+                .then(|| alert::security_alert(&self.templates, &report, &self.alert_recipients));
+            (report, email)
+        });
+        let watched = update.changes_in(&self.notice.claims);
+        let notice = notice::plan(req, &watched, &self.notice)
+            .map_err(|why| format!("skipped:{}", why.as_str()))
+            .and_then(|plan| {
+                let report = ChangeReport::new(req, request_id, &watched, self.values, now);
+                let support = self.notice.support_contact.as_deref();
+                notice::user_notice(&self.templates, req, &report, &plan, support)
+                    .map(|email| (email, plan.email_changed))
+                    .map_err(|e| format!("failed:template:{}", e.name))
+            });
+        Prepared { alert, notice }
+    }
+
     /// Sends the alert on every configured channel at once; delivered when every one took it.
-    async fn send_alert(&self, report: &ChangeReport, audit: &mut Audit) -> bool {
+    async fn send_alert(
+        &self,
+        report: &ChangeReport,
+        email: Option<Result<Email, RenderError>>,
+        audit: &mut Audit,
+    ) -> bool {
         let email = async {
-            if !self.channels.email {
-                return None;
-            }
-            Some(
-                match alert::security_alert(&self.templates, report, &self.alert_recipients) {
-                    Ok(message) => self
-                        .email
-                        .send(&message)
-                        .await
-                        .map(|d| format!("email:sent:{}", d.message_id))
-                        .map_err(|e| format!("email:failed:{}:{}", e.kind, e.detail)),
-                    Err(e) => Err(format!("email:failed:template:{}", e.name)),
-                },
-            )
+            Some(match email? {
+                Ok(message) => self
+                    .email
+                    .send(&message)
+                    .await
+                    .map(|d| format!("email:sent:{}", d.message_id))
+                    .map_err(|e| format!("email:failed:{}:{}", e.kind, e.detail)),
+                Err(e) => Err(format!("email:failed:template:{}", e.name)),
+            })
         };
         let slack = async {
             let webhook = self.slack.as_ref().filter(|_| self.channels.slack)?;
@@ -344,30 +392,12 @@ impl Guard {
     }
 
     /// Tells the person; never changes the answer. Returns the audit entry.
-    async fn send_notice(
-        &self,
-        req: &ActionRequest,
-        update: &Update<'_>,
-        request_id: &str,
-        now: SystemTime,
-    ) -> String {
-        let watched = update.changes_in(&self.notice.claims);
-        let plan = match notice::plan(req, &watched, &self.notice) {
-            Ok(plan) => plan,
-            Err(why) => return format!("skipped:{}", why.as_str()),
+    async fn send_notice(&self, prepared: Result<(Email, bool), String>) -> String {
+        let (message, email_changed) = match prepared {
+            Ok(p) => p,
+            Err(why) => return why,
         };
-        let report = ChangeReport::new(req, request_id, &watched, self.values, now);
-        let message = match notice::user_notice(
-            &self.templates,
-            req,
-            &report,
-            &plan,
-            self.notice.support_contact.as_deref(),
-        ) {
-            Ok(m) => m,
-            Err(e) => return format!("failed:template:{}", e.name),
-        };
-        let recipients = if plan.email_changed {
+        let recipients = if email_changed {
             "old_address"
         } else {
             "current_address"
