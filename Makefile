@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test venv fmt-check clippy unit-tests integration-tests events
+.PHONY: help run test venv fmt-check clippy unit-tests integration-tests events fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n",$$1,$$2}'
@@ -36,7 +36,11 @@ unit-tests:
 integration-tests: venv
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --test it
 
+fuzz: ## fuzz the request path (nightly toolchain; not part of make test): make fuzz TARGET=router SECONDS=300
+	scripts/fuzz.sh $(or $(TARGET),router) $(or $(SECONDS),120)
+
 events: ## regenerate events/ from scripts/events.py
 	python3 scripts/events.py
 
 include mk/lambda.mk
+-include mk/bench.mk
