@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Small utilities for the local Lambda runs (scripts/smoke.sh, scripts/lambda-local-ses.sh).
+
+Subcommands:
+  free-port                          print a free TCP port on 127.0.0.1
+  wait-http URL SECONDS              wait until URL answers (any HTTP status); exit 1 on time-out
+  wait-port PORT SECONDS             wait until 127.0.0.1:PORT accepts TCP connections; exit 1 on time-out
+  create-identity ENDPOINT IDENTITY  SES v2 CreateEmailIdentity against a local emulator (moto)
+  ses-count ENDPOINT RCPT            print "ALERTS OTHERS": messages accepted for RCPT, and for anyone else
+  ses-check ENDPOINT SENDER RCPT N   check that exactly N messages went to RCPT and that all are from SENDER
+  create-table ENDPOINT NAME         create the once-per-change DynamoDB table (key id, TTL expiration) in moto
+  template-env TEMPLATE [K=V ...]    print the function's environment as template.yaml sets it, one KEY=VALUE per
+                                     line: K=V sets a parameter (or, for an upper-case K, the variable itself);
+                                     other parameters take their defaults
+  plan EVENT...                      print "NAME ALERTS" per event: how many security alerts it must raise
+  compare EXPECTED ACTUAL            compare a Lambda answer (ACTUAL, from `cargo lambda invoke -o json`) with an
+                                     events/*.expected.json file; print a diff and exit 1 when they differ
+
+Only loopback endpoints are accepted: nothing here talks to AWS.
+"""
+import base64
+import json
+import socket
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def loopback_only(url):
+    host = urllib.parse.urlsplit(url).hostname
+    if host not in LOOPBACK:
+        sys.exit(f"refusing a non-loopback endpoint: {url}")
+    return url.rstrip("/")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1])
+
+
+def wait_http(url, seconds):
+    url = loopback_only(url)
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.2)
+    sys.exit(f"{url} did not answer within {seconds} s")
+
+
+def wait_port(port, seconds):
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", int(port)), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+def ses_client(endpoint):
+    import boto3  # installed in .venv together with moto
+
+    return boto3.client(
+        "sesv2",
+        endpoint_url=loopback_only(endpoint),
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def create_identity(endpoint, identity):
+    kind = ses_client(endpoint).create_email_identity(EmailIdentity=identity)["IdentityType"]
+    print(f"SES identity {identity} created ({kind})")
+
+
+def ses_messages(endpoint):
+    with urllib.request.urlopen(loopback_only(endpoint) + "/moto-api/data.json", timeout=5) as r:
+        ses = json.load(r).get("ses", {})
+    # Simple content lands in Message, raw MIME in RawMessage; count both.
+    return list(ses.get("Message", [])) + list(ses.get("RawMessage", []))
+
+
+def recipients(message):
+    dest = message.get("destinations", {})
+    if isinstance(dest, dict):
+        return dest.get("ToAddresses", []) + dest.get("CcAddresses", []) + dest.get("BccAddresses", [])
+    return list(dest)
+
+
+def ses_count(endpoint, recipient):
+    messages = ses_messages(endpoint)
+    alerts = sum(1 for m in messages if recipient in recipients(m))
+    print(alerts, len(messages) - alerts)
+
+
+def ses_check(endpoint, sender, recipient, expected):
+    messages = ses_messages(endpoint)
+    alerts = [m for m in messages if recipient in recipients(m)]
+    problems = []
+    if len(alerts) != int(expected):
+        problems.append(f"expected {expected} alert(s) to {recipient}, the emulator holds {len(alerts)}")
+    for m in messages:
+        if sender not in m.get("source", ""):
+            problems.append(f"message {m.get('id')} is from {m.get('source')!r}, not {sender}")
+    for p in problems:
+        print(f"  {p}")
+    sys.exit(1 if problems else 0)
+
+
+def create_table(endpoint, name):
+    import boto3
+
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=loopback_only(endpoint),
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": "expiration", "Enabled": True})
+    print(f"DynamoDB table {name} created")
+
+
+def template_env(template, *assignments):
+    """The function's Environment.Variables from template.yaml, with !Ref resolved to parameter values."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(tag):
+        def construct(loader, node):
+            if isinstance(node, yaml.ScalarNode):
+                value = loader.construct_scalar(node)
+            elif isinstance(node, yaml.SequenceNode):
+                value = loader.construct_sequence(node, deep=True)
+            else:
+                value = loader.construct_mapping(node, deep=True)
+            return {tag: value}
+        return construct
+
+    for tag in ("Ref", "Sub", "If", "Not", "Equals", "GetAtt", "Join", "Select", "Split", "FindInMap"):
+        Loader.add_constructor(f"!{tag}", intrinsic(tag))
+    with open(template) as f:
+        doc = yaml.load(f, Loader=Loader)
+    values = dict(a.split("=", 1) for a in assignments)
+    params = doc.get("Parameters", {})
+    functions = [r for r in doc["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"]
+    variables = functions[0]["Properties"]["Environment"]["Variables"]
+    out = {}
+    for key, raw in variables.items():
+        if key in values:
+            out[key] = values[key]
+        elif isinstance(raw, dict) and "Ref" in raw and raw["Ref"] in params:
+            name = raw["Ref"]
+            if name in values:
+                out[key] = values[name]
+            elif "Default" in params[name]:
+                out[key] = str(params[name]["Default"])
+            else:
+                sys.exit(f"template-env: parameter {name} (for {key}) has no default: pass {name}=VALUE")
+        elif isinstance(raw, (str, int, float)):
+            out[key] = str(raw)
+        else:
+            sys.exit(f"template-env: {key} is set by {raw}: pass {key}=VALUE")
+    for key, value in out.items():
+        if "\n" in value:
+            sys.exit(f"template-env: {key} spans lines")
+        print(f"{key}={value}")
+
+
+# What src/config.rs uses when SENSITIVE_CLAIMS is unset (the template's default is empty).
+DEFAULT_SENSITIVE = {
+    f"http://wso2.org/claims/{c}"
+    for c in ("emailaddress", "emailAddresses", "mobile", "mobileNumbers", "telephone", "department")
+}
+
+
+def event_body(event_path):
+    with open(event_path) as f:
+        event = json.load(f)
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def plan(*event_paths):
+    """An allowed (SUCCESS) event that writes a sensitive claim with a value other than its current one (or with
+    no current value sent) raises one alert; any other event none. A repeat of an earlier event's change (same
+    requestId, or the same body without one) is the identity server's retry: it raises none."""
+    seen = set()
+    for path in event_paths:
+        name = path.rsplit("/", 1)[-1][: -len(".json")]
+        expected_path = path[: -len(".json")] + ".expected.json"
+        try:
+            with open(expected_path) as f:
+                answer = (json.load(f).get("body") or {}).get("actionStatus")
+        except (OSError, ValueError, AttributeError):
+            answer = None
+        body = event_body(path)
+        alerts = 0
+        if answer == "SUCCESS" and isinstance(body, dict):
+            event = body.get("event") or {}
+            written = ((event.get("request") or {}).get("claims")) or []
+            current = {c.get("uri"): c.get("value") for c in ((event.get("user") or {}).get("claims") or [])}
+            changed = [
+                c for c in written
+                if c.get("uri") in DEFAULT_SENSITIVE and (c.get("uri") not in current or current[c["uri"]] != c.get("value"))
+            ]
+            if changed:
+                key = body.get("requestId") or json.dumps(body, sort_keys=True)
+                alerts = 0 if key in seen else 1
+                seen.add(key)
+        print(name, alerts)
+
+
+def normalise(answer):
+    """The fields the expected files pin down: status, content type, body as JSON."""
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    for k, v in (answer.get("multiValueHeaders") or {}).items():
+        if v:
+            headers.setdefault(k.lower(), v[0])
+    body = answer.get("body")
+    if isinstance(body, str):
+        if answer.get("isBase64Encoded"):
+            body = base64.b64decode(body).decode("utf-8", "replace")
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass  # left as text: it will not equal the expected JSON
+    return {
+        "statusCode": answer.get("statusCode"),
+        "headers": {"content-type": headers.get("content-type")},
+        "body": body,
+    }
+
+
+def compare(expected_path, actual_path):
+    with open(expected_path) as f:
+        expected = json.load(f)
+    with open(actual_path) as f:
+        text = f.read()
+    try:
+        actual = json.loads(text)
+    except ValueError:
+        print(f"  the answer is not JSON: {text.strip()[:500]}")
+        sys.exit(1)
+    got = normalise(actual)
+    want = {
+        "statusCode": expected.get("statusCode"),
+        "headers": {k.lower(): v for k, v in expected.get("headers", {}).items()},
+        "body": expected.get("body"),
+    }
+    ct_want = (want["headers"].get("content-type") or "").lower()
+    ct_got = (got["headers"].get("content-type") or "").lower()
+    diffs = []
+    if got["statusCode"] != want["statusCode"]:
+        diffs.append(f"statusCode: expected {want['statusCode']}, got {got['statusCode']}")
+    if ct_got != ct_want:
+        diffs.append(f"content-type: expected {ct_want!r}, got {ct_got or None!r}")
+    if got["body"] != want["body"]:
+        diffs.append("body: expected " + json.dumps(want["body"], sort_keys=True))
+        diffs.append("      got      " + json.dumps(got["body"], sort_keys=True))
+    for d in diffs:
+        print(f"  {d}")
+    sys.exit(1 if diffs else 0)
+
+
+COMMANDS = {
+    "free-port": (free_port, 0),
+    "wait-http": (wait_http, 2),
+    "wait-port": (wait_port, 2),
+    "create-identity": (create_identity, 2),
+    "ses-count": (ses_count, 2),
+    "ses-check": (ses_check, 4),
+    "compare": (compare, 2),
+    "create-table": (create_table, 2),
+}
+VARIADIC = {"template-env": (template_env, 1), "plan": (plan, 1)}
+
+if __name__ == "__main__":
+    cmd = sys.argv[1] if len(sys.argv) > 1 else None
+    if cmd in COMMANDS and len(sys.argv) - 2 == COMMANDS[cmd][1]:
+        COMMANDS[cmd][0](*sys.argv[2:])
+    elif cmd in VARIADIC and len(sys.argv) - 2 >= VARIADIC[cmd][1]:
+        VARIADIC[cmd][0](*sys.argv[2:])
+    else:
+        sys.exit(__doc__)
