@@ -1,20 +1,29 @@
 //! Structured JSON logs on stdout: one object per line, as CloudWatch (with `AWS_LAMBDA_LOG_FORMAT=JSON`) and
-//! log shippers expect. `RUST_LOG` sets the level (default `info`).
+//! log shippers expect. `RUST_LOG` sets the level per target, e.g. `info` or `warn,profile_guard=info`
+//! (`target=level` pairs; no regex filters, which keeps the binary small).
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 const DEFAULT_FILTER: &str =
     "info,aws_config=warn,aws_smithy_runtime=warn,aws_sdk_sesv2=warn,hyper=warn,reqwest=warn";
 
 pub fn init() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let _ = tracing_subscriber::fmt()
+    let from_env = std::env::var("RUST_LOG").ok();
+    let (filter, bad) = match from_env.as_deref().map(str::parse::<Targets>) {
+        Some(Ok(targets)) => (targets, None),
+        Some(Err(e)) => (DEFAULT_FILTER.parse().unwrap_or_default(), Some(e.to_string())),
+        None => (DEFAULT_FILTER.parse().unwrap_or_default(), None),
+    };
+    let json = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
         .with_current_span(false)
         .with_span_list(false)
-        .with_target(true)
-        .with_env_filter(filter)
-        .try_init();
+        .with_target(true);
+    let _ = tracing_subscriber::registry().with(json).with(filter).try_init();
+    if let Some(problem) = bad {
+        tracing::warn!(variable = "RUST_LOG", problem = %problem, "RUST_LOG is not a valid filter; using the default");
+    }
 }
