@@ -13,7 +13,10 @@ pub fn init() {
     let from_env = std::env::var("RUST_LOG").ok();
     let (filter, bad) = match from_env.as_deref().map(str::parse::<Targets>) {
         Some(Ok(targets)) => (targets, None),
-        Some(Err(e)) => (DEFAULT_FILTER.parse().unwrap_or_default(), Some(e.to_string())),
+        Some(Err(e)) => (
+            DEFAULT_FILTER.parse().unwrap_or_default(),
+            Some(e.to_string()),
+        ),
         None => (DEFAULT_FILTER.parse().unwrap_or_default(), None),
     };
     let json = tracing_subscriber::fmt::layer()
@@ -22,7 +25,10 @@ pub fn init() {
         .with_current_span(false)
         .with_span_list(false)
         .with_target(true);
-    let _ = tracing_subscriber::registry().with(json).with(filter).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(json)
+        .with(filter)
+        .try_init();
     if let Some(problem) = bad {
         tracing::warn!(variable = "RUST_LOG", problem = %problem, "RUST_LOG is not a valid filter; using the default");
     }
