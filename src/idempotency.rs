@@ -29,9 +29,8 @@ pub fn key_of(req: &ActionRequest) -> String {
         .unwrap_or("");
     if let Some(id) = req.request_id.as_deref().filter(|id| !id.is_empty()) {
         let mut h = Sha256::new();
-        h.update(tenant.as_bytes());
-        h.update([0]);
-        h.update(id.as_bytes());
+        field(&mut h, tenant);
+        field(&mut h, id);
         return format!("rid-{}", hex(&h.finalize()));
     }
     let user = req.event.user.as_ref();
@@ -62,26 +61,34 @@ pub fn key_of(req: &ActionRequest) -> String {
         })
         .unwrap_or_default();
     claims.sort();
+    // Every field and list is length-prefixed, so no value can imitate a boundary.
     let mut h = Sha256::new();
-    for part in [tenant, user.and_then(|u| u.id.as_deref()).unwrap_or("")] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
+    field(&mut h, tenant);
+    field(&mut h, user.and_then(|u| u.id.as_deref()).unwrap_or(""));
+    h.update((claims.len() as u64).to_le_bytes());
     for (uri, new, old) in claims {
-        h.update(uri.as_bytes());
-        h.update([1]);
+        field(&mut h, uri);
+        h.update((new.len() as u64).to_le_bytes());
         for v in new {
-            h.update(v.as_bytes());
-            h.update([2]);
+            field(&mut h, v);
         }
-        h.update([3]);
-        for v in old.into_iter().flatten() {
-            h.update(v.as_bytes());
-            h.update([2]);
+        match old {
+            None => h.update([0]),
+            Some(old) => {
+                h.update([1]);
+                h.update((old.len() as u64).to_le_bytes());
+                for v in old {
+                    field(&mut h, v);
+                }
+            }
         }
-        h.update([4]);
     }
     format!("chg-{}", hex(&h.finalize()))
+}
+
+fn field(h: &mut Sha256, value: &str) {
+    h.update((value.len() as u64).to_le_bytes());
+    h.update(value.as_bytes());
 }
 
 fn sorted<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
@@ -448,6 +455,23 @@ mod tests {
         );
         assert_eq!(key_of(&a), key_of(&b));
         assert_ne!(key_of(&a), key_of(&c));
+        // No value can imitate a boundary between values or fields.
+        let list = req(
+            r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":{"id":"1"},"user":{"id":"u"},
+            "request":{"claims":[{"uri":"x","value":["a@x.com","b@y.com"]}]}}}"#,
+        );
+        let joined = req(
+            r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":{"id":"1"},"user":{"id":"u"},
+            "request":{"claims":[{"uri":"x","value":"a@x.com\u0002b@y.com"}]}}}"#,
+        );
+        assert_ne!(key_of(&list), key_of(&joined));
+        let t1 = req(
+            r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":{"id":"a\u0000"},"user":{"id":""}}}"#,
+        );
+        let t2 = req(
+            r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":{"id":"a"},"user":{"id":"\u0000"}}}"#,
+        );
+        assert_ne!(key_of(&t1), key_of(&t2));
         let with_id = req(r#"{"requestId":"r1","actionType":"PRE_UPDATE_PROFILE","event":{}}"#);
         assert!(key_of(&with_id).starts_with("rid-"));
     }
