@@ -36,8 +36,8 @@ unit-tests:
 integration-tests: venv
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --test it
 
-fuzz: ## fuzz the request path (nightly toolchain; not part of make test): make fuzz TARGET=router SECONDS=300
-	scripts/fuzz.sh $(or $(TARGET),router) $(or $(SECONDS),120)
+fuzz: ## fuzz the request path (nightly; not part of make test): make fuzz FUZZ_TARGET=router FUZZ_SECONDS=300
+	scripts/fuzz.sh $(or $(FUZZ_TARGET),router) $(or $(FUZZ_SECONDS),120)
 
 events: ## regenerate events/ from scripts/events.py
 	python3 scripts/events.py
