@@ -1,0 +1,27 @@
+# Benchmarks and load checks. Included by the Makefile; also works on its own: make -f mk/bench.mk bench-load
+# Figures, machine and how each was measured: BENCHMARKS.md.
+
+# The repository root, wherever make was started from and whether this file is included or run on its own.
+BENCH_MK := $(abspath $(lastword $(MAKEFILE_LIST)))
+BENCH_ROOT := $(abspath $(dir $(BENCH_MK))/..)
+
+ifeq ($(.DEFAULT_GOAL),)
+.DEFAULT_GOAL := bench-help
+endif
+
+.PHONY: bench bench-load load-faults startup-time bench-help
+
+bench: ## in-process request path (Criterion: mean/median; then a p50/p99 loop of 100k calls per case)
+	cd "$(BENCH_ROOT)" && cargo bench --bench request_path
+
+bench-load: ## local throughput, profile-guard vs a bare axum server, with wrk (3 bodies; req/s, p50, p99, peak RSS)
+	cd "$(BENCH_ROOT)" && scripts/bench-load.sh
+
+load-faults: ## bounded load against a directory stub that fails ~15% of calls; every answer checked, RSS sampled
+	cd "$(BENCH_ROOT)" && scripts/load-faults.sh
+
+startup-time: ## exec to first answered request (local and under the Lambda runtime API), release zip size
+	cd "$(BENCH_ROOT)" && scripts/startup-time.sh
+
+bench-help:
+	@grep -hE '^[a-zA-Z_-]+:.*## ' "$(BENCH_MK)" | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n",$$1,$$2}'

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Local throughput (`make bench-load`): profile-guard against a bare axum server (examples/bare_server.rs) that
+# only parses the body, side by side in one run, with wrk, for three bodies:
+#
+#   tutorial        events/bodies/tutorial.json: department check + security alert (log outbox)
+#   non-sensitive   events/bodies/non-sensitive-change.json
+#   ten-claims      ten claims, four multi-valued, none sensitive (the same body as benches/request_path.rs)
+#
+# Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency cache never
+# answers for it: the full path is measured. Each (body, server) pair gets a fresh server process; its peak RSS
+# is VmHWM from /proc after the run. profile-guard runs with its defaults (embedded departments, log outbox) and
+# RUST_LOG=warn; one extra row repeats the non-sensitive body with the default RUST_LOG=info (audit line per
+# request, stdout to /dev/null) to show what the log costs.
+#
+# On the 2-core machine the server is pinned to CPU 0 and wrk to CPU 1 (taskset), so each server gets one core
+# and one tokio worker. Every run is bounded (wrk -d) and everything started here is stopped on exit.
+#
+# Knobs: BENCH_DURATION (10s), BENCH_WARMUP (2s), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
+#        BENCH_BODIES ("tutorial non-sensitive ten-claims"), BENCH_PIN (1), BENCH_INFO_LOG_ROW (1),
+#        BENCH_SKIP_BUILD (0).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+CONNECTIONS=${BENCH_CONNECTIONS:-32}
+THREADS=${BENCH_THREADS:-1}
+BODIES=${BENCH_BODIES:-tutorial non-sensitive ten-claims}
+PIN=${BENCH_PIN:-1}
+INFO_LOG_ROW=${BENCH_INFO_LOG_ROW:-1}
+PG=target/release/profile-guard
+BARE=target/release/examples/bare_server
+
+# --- wrk, from the distribution's packages when missing ---------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+  SUDO=
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "wrk not found: installing it (apt-get install -y wrk)"
+  $SUDO apt-get install -y wrk >/dev/null || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
+fi
+command -v wrk >/dev/null 2>&1 || { echo "error: wrk is not installed" >&2; exit 2; }
+
+# --- one release build (fat LTO: slow on 2 cores) -----------------------------------------------------------------
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  echo "building release binaries (profile-guard, examples/bare_server)..."
+  # Two commands: examples pull in dev-dependencies, whose features must not leak into the measured server.
+  cargo build --release --quiet --bin profile-guard
+  cargo build --release --quiet --example bare_server
+fi
+[ -x "$PG" ] && [ -x "$BARE" ] || { echo "error: $PG or $BARE missing" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/profile-guard-bench.XXXXXX")
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+  fi
+}
+cleanup() {
+  stop_server
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# --- bodies: compact JSON without a requestId (the Lua script puts a fresh one first) ---------------------------
+cat >"$WORK/ten-claims.src.json" <<'JSON'
+{
+  "actionType": "PRE_UPDATE_PROFILE",
+  "event": {
+    "request": {
+      "claims": [
+        { "uri": "http://wso2.org/claims/givenname", "value": "Emily" },
+        { "uri": "http://wso2.org/claims/lastname", "value": "Perera" },
+        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
+        { "uri": "http://wso2.org/claims/locality", "value": "Colombo" },
+        { "uri": "http://wso2.org/claims/organization", "value": "WSO2" },
+        { "uri": "http://wso2.org/claims/title", "value": "Senior Software Engineer" },
+        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
+        { "uri": "http://wso2.org/claims/photos", "value": ["https://cdn.example.com/u/57b22cbf/1.png", "https://cdn.example.com/u/57b22cbf/2.png", "https://cdn.example.com/u/57b22cbf/3.png"] },
+        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com", "sip:emily@example.com"] },
+        { "uri": "http://wso2.org/claims/urls", "value": ["https://emily.example.com", "https://github.com/emily-example", "https://blog.example.com/emily", "https://talks.example.com/emily"] }
+      ]
+    },
+    "tenant": { "id": "2210", "name": "testwso2" },
+    "user": {
+      "id": "57b22cbf-4688-476c-a607-c0c9d089d25d",
+      "claims": [
+        { "uri": "http://wso2.org/claims/givenname", "value": "Emma" },
+        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
+        { "uri": "http://wso2.org/claims/locality", "value": "Kandy" },
+        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03"], "updatingValue": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
+        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com"], "updatingValue": ["xmpp:emily@example.com", "sip:emily@example.com"] }
+      ]
+    },
+    "userStore": { "id": "REVGQVVMVA==", "name": "DEFAULT" },
+    "initiatorType": "USER",
+    "action": "UPDATE"
+  }
+}
+JSON
+compact() {
+  python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d.pop("requestId", None)
+sys.stdout.write(json.dumps(d, separators=(",", ":"), ensure_ascii=False))' "$1" >"$2"
+}
+compact events/bodies/tutorial.json "$WORK/tutorial.json"
+compact events/bodies/non-sensitive-change.json "$WORK/non-sensitive.json"
+compact "$WORK/ten-claims.src.json" "$WORK/ten-claims.json"
+
+cat >"$WORK/post.lua" <<'LUA'
+-- POSTs WRK_BODY (compact JSON without requestId) with a fresh requestId in every request.
+local f = assert(io.open(os.getenv("WRK_BODY"), "rb"))
+local rest = f:read("*a"):sub(2)
+f:close()
+local run = os.getenv("WRK_RUN") or "run"
+local headers = { ["Content-Type"] = "application/json" }
+local counter = 0
+local next_tid = 0
+
+function setup(thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
+end
+
+function request()
+  counter = counter + 1
+  local body = '{"requestId":"wrk-' .. run .. '-' .. tostring(tid) .. '-' .. counter .. '",' .. rest
+  return wrk.format("POST", "/pre-update-profile", headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKRESULT requests=%d duration_us=%d p50_us=%d p90_us=%d p99_us=%d max_us=%d connect=%d read=%d write=%d status=%d timeout=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+LUA
+
+SERVER_CPU=()
+CLIENT_CPU=()
+if [ "$PIN" = 1 ] && command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  SERVER_CPU=(taskset -c 0)
+  CLIENT_CPU=(taskset -c 1)
+fi
+
+# start_server KIND PORT LOG_LEVEL: profile-guard or bare on 127.0.0.1:PORT; waits until it accepts.
+start_server() {
+  local kind=$1 port=$2 level=$3
+  if [ "$kind" = profile-guard ]; then
+    env -i PATH="$PATH" LISTEN_ADDR="127.0.0.1:$port" RUST_LOG="$level" "${SERVER_CPU[@]}" "$PG" >/dev/null 2>"$WORK/server.err" &
+  else
+    env -i PATH="$PATH" LISTEN_ADDR="127.0.0.1:$port" "${SERVER_CPU[@]}" "$BARE" >/dev/null 2>"$WORK/server.err" &
+  fi
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    if (: <"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "error: $kind did not start on 127.0.0.1:$port" >&2
+  cat "$WORK/server.err" >&2
+  exit 1
+}
+
+# check_answer PORT BODYFILE: one request must come back 200 SUCCESS as application/json.
+check_answer() {
+  local port=$1 body=$2 out
+  out=$(curl -s -m 5 -o - -w '\n%{http_code} %{content_type}' -H 'content-type: application/json' \
+    --data-binary "{\"requestId\":\"check-$RANDOM$RANDOM\",$(tail -c +2 "$body")" \
+    "http://127.0.0.1:$port/pre-update-profile")
+  case "$out" in
+    '{"actionStatus":"SUCCESS"}'*'200 application/json'*) ;;
+    *) echo "error: unexpected answer from 127.0.0.1:$port: $out" >&2; exit 1 ;;
+  esac
+}
+
+RESULTS=()
+# measure LABEL KIND BODY LOG_LEVEL
+measure() {
+  local label=$1 kind=$2 body=$3 level=$4 port out line hwm
+  port=$(free_port)
+  start_server "$kind" "$port" "$level"
+  check_answer "$port" "$WORK/$body.json"
+  WRK_BODY="$WORK/$body.json" WRK_RUN="warm$RANDOM" "${CLIENT_CPU[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" \
+    -s "$WORK/post.lua" "http://127.0.0.1:$port/pre-update-profile" >/dev/null
+  out=$(WRK_BODY="$WORK/$body.json" WRK_RUN="run$RANDOM" "${CLIENT_CPU[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
+    --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/pre-update-profile")
+  hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+  stop_server
+  line=$(grep '^WRKRESULT' <<<"$out") || { echo "error: no wrk result:" >&2; echo "$out" >&2; exit 1; }
+  RESULTS+=("$label|$kind|$body|$line hwm_kb=$hwm")
+  printf '  %-15s %-26s done\n' "$body" "$label"
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up) per run, server pinned: ${SERVER_CPU[*]:-no}"
+for body in $BODIES; do
+  measure "profile-guard" profile-guard "$body" warn
+  measure "bare_server" bare "$body" warn
+done
+if [ "$INFO_LOG_ROW" = 1 ]; then
+  measure "profile-guard RUST_LOG=info" profile-guard non-sensitive info
+fi
+
+field() { sed -nE "s/.*[ ]$1=([0-9]+).*/\1/p" <<<"$2"; }
+
+echo
+echo "profile-guard vs bare axum server, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, each request with its own requestId"
+printf '%-15s %-28s %10s %9s %9s %9s %10s %7s\n' body server "req/s" "p50 ms" "p99 ms" "max ms" "peak RSS" errors
+declare -A RPS P50 P99
+for entry in "${RESULTS[@]}"; do
+  IFS='|' read -r label kind body line <<<"$entry"
+  req=$(field requests "$line"); dur=$(field duration_us "$line")
+  p50=$(field p50_us "$line"); p99=$(field p99_us "$line"); max=$(field max_us "$line")
+  hwm=$(field hwm_kb "$line")
+  errs=$(( $(field connect "$line") + $(field read "$line") + $(field write "$line") + $(field status "$line") + $(field timeout "$line") ))
+  rps=$(awk -v r="$req" -v d="$dur" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+  printf '%-15s %-28s %10s %9.2f %9.2f %9.2f %7.1f MiB %7s\n' "$body" "$label" "$rps" \
+    "$(awk -v v="$p50" 'BEGIN{print v/1000}')" "$(awk -v v="$p99" 'BEGIN{print v/1000}')" \
+    "$(awk -v v="$max" 'BEGIN{print v/1000}')" "$(awk -v v="$hwm" 'BEGIN{print v/1024}')" "$errs"
+  RPS["$body/$label"]=$rps; P50["$body/$label"]=$p50; P99["$body/$label"]=$p99
+done
+echo
+echo "ratio profile-guard / bare_server (throughput target on non-sensitive: >= 0.80)"
+for body in $BODIES; do
+  awk -v b="$body" -v r1="${RPS[$body/profile-guard]}" -v r2="${RPS[$body/bare_server]}" \
+      -v a1="${P50[$body/profile-guard]}" -v a2="${P50[$body/bare_server]}" \
+      -v q1="${P99[$body/profile-guard]}" -v q2="${P99[$body/bare_server]}" \
+    'BEGIN { printf "%-15s req/s %.2f   p50 %.2fx   p99 %.2fx\n", b, r1 / r2, a1 / a2, q1 / q2 }'
+done
+if [ "$INFO_LOG_ROW" = 1 ] && [ -n "${RPS[non-sensitive/bare_server]:-}" ]; then
+  awk -v r1="${RPS[non-sensitive/profile-guard RUST_LOG=info]}" -v r2="${RPS[non-sensitive/bare_server]}" \
+    'BEGIN { printf "%-15s req/s %.2f   (profile-guard with RUST_LOG=info, audit lines to /dev/null)\n", "non-sensitive", r1 / r2 }'
+fi
