@@ -17,12 +17,7 @@ pub struct SlackWebhook {
 
 impl SlackWebhook {
     pub fn new(url: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("profile-guard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let client = crate::upstream_client(timeout)?;
         Ok(SlackWebhook {
             client,
             url,
