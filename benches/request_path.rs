@@ -291,38 +291,52 @@ fn latency_distribution(calls: usize) {
         "  {:<50} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
         "case", "mean", "p50", "p90", "p99", "p99.9", "max"
     );
+    // LATENCY_CASES=a,b runs only the rows whose label contains one of the words (e.g. for a profiler).
+    let only: Vec<String> = std::env::var("LATENCY_CASES")
+        .map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let selected = |label: &str| only.is_empty() || only.iter().any(|w| label.contains(w.as_str()));
     for case in cases("latency") {
+        let label = format!("guard.handle full path / {}", case.name);
+        if !selected(&label) {
+            continue;
+        }
         let ns = timed(&rt, calls, |i| {
             let body = case.body(i);
             move || async move {
                 black_box(guard.handle(&body, call).await);
             }
         });
-        print_row(&format!("guard.handle full path, {}", case.name), ns);
+        print_row(&label, ns);
     }
-    let replay = Case::new("non_sensitive", "latency-replay", NON_SENSITIVE).body(0);
-    let ns = timed(&rt, calls, |_| {
-        let body = &replay;
-        move || async move {
-            black_box(guard.handle(body, call).await);
-        }
-    });
-    print_row("guard.handle replay (cache hit), non_sensitive", ns);
-
-    let app = router(state.clone());
-    let case = Case::new("non_sensitive", "latency-router", NON_SENSITIVE);
-    let ns = timed(&rt, calls, |i| {
-        let request = action_request(case.body(i));
-        let app = app.clone();
-        move || async move {
-            let response = app.oneshot(request).await.expect("infallible");
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .expect("a body");
-            black_box(body);
-        }
-    });
-    print_row("router oneshot full path, non_sensitive", ns);
+    let label = "guard.handle replay (cache hit) / non_sensitive";
+    if selected(label) {
+        let replay = Case::new("non_sensitive", "latency-replay", NON_SENSITIVE).body(0);
+        let ns = timed(&rt, calls, |_| {
+            let body = &replay;
+            move || async move {
+                black_box(guard.handle(body, call).await);
+            }
+        });
+        print_row(label, ns);
+    }
+    let label = "router oneshot full path / non_sensitive";
+    if selected(label) {
+        let app = router(state.clone());
+        let case = Case::new("non_sensitive", "latency-router", NON_SENSITIVE);
+        let ns = timed(&rt, calls, |i| {
+            let request = action_request(case.body(i));
+            let app = app.clone();
+            move || async move {
+                let response = app.oneshot(request).await.expect("infallible");
+                let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .expect("a body");
+                black_box(body);
+            }
+        });
+        print_row(label, ns);
+    }
     println!("  (target: in-process p99 < 50 µs)");
 }
 

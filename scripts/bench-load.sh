@@ -8,7 +8,7 @@
 #
 # Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency cache never
 # answers for it: the full path is measured. Each (body, server) pair gets a fresh server process; its peak RSS
-# is VmHWM from /proc after the run. profile-guard runs with its defaults (embedded departments, log outbox) and
+# is VmHWM from /proc after the run (or the largest VmRSS sampled every 0.5 s, if larger). profile-guard runs with its defaults (embedded departments, log outbox) and
 # RUST_LOG=warn; one extra row repeats the non-sensitive body with the default RUST_LOG=info (audit line per
 # request, stdout to /dev/null) to show what the log costs.
 #
@@ -29,8 +29,9 @@ THREADS=${BENCH_THREADS:-1}
 BODIES=${BENCH_BODIES:-tutorial non-sensitive ten-claims}
 PIN=${BENCH_PIN:-1}
 INFO_LOG_ROW=${BENCH_INFO_LOG_ROW:-1}
-PG=target/release/profile-guard
-BARE=target/release/examples/bare_server
+TARGET=${CARGO_TARGET_DIR:-target}
+PG=$TARGET/release/profile-guard
+BARE=$TARGET/release/examples/bare_server
 
 # --- wrk, from the distribution's packages when missing ---------------------------------------------------------
 if ! command -v wrk >/dev/null 2>&1; then
@@ -193,9 +194,20 @@ measure() {
   check_answer "$port" "$WORK/$body.json"
   WRK_BODY="$WORK/$body.json" WRK_RUN="warm$RANDOM" "${CLIENT_CPU[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" \
     -s "$WORK/post.lua" "http://127.0.0.1:$port/pre-update-profile" >/dev/null
+  # VmHWM is updated lazily by the kernel: VmRSS is also sampled during the run, and the larger figure kept.
+  (
+    while [ -r "/proc/$SERVER_PID/status" ]; do
+      awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || break
+      sleep 0.5
+    done
+  ) >"$WORK/rss.log" 2>/dev/null &
+  local sampler=$!
   out=$(WRK_BODY="$WORK/$body.json" WRK_RUN="run$RANDOM" "${CLIENT_CPU[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" \
     --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/pre-update-profile")
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  hwm=$(awk -v h="$hwm" '$1 > h { h = $1 } END { print h }' "$WORK/rss.log")
   stop_server
   line=$(grep '^WRKRESULT' <<<"$out") || { echo "error: no wrk result:" >&2; echo "$out" >&2; exit 1; }
   RESULTS+=("$label|$kind|$body|$line hwm_kb=$hwm")

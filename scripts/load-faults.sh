@@ -4,7 +4,10 @@
 # past the directory timeout for ~5 %, 404 for unknown departments and 200 otherwise.
 #
 #   profile-guard: DEPARTMENT_API_URL=http://127.0.0.1:STUB/departments/{department}
-#                  DEPARTMENT_API_TIMEOUT_MS=300 DEADLINE_MS=2500 RUST_LOG=warn, everything else default
+#                  DEPARTMENT_API_TIMEOUT_MS=300 DEADLINE_MS=2500 RUST_LOG=warn, everything else default, except
+#                  DEPARTMENT_CACHE_TTL=0: with the department cache on (its default) the few departments of the
+#                  mix would be looked up a handful of times and the stub's faults barely reached; the cache off
+#                  is the worst case, every department check a call to the stub (FAULTS_DEPARTMENT_CACHE_TTL)
 #   load:          examples/load_client.rs, FAULTS_CONCURRENCY tasks for FAULTS_DURATION seconds, every body with
 #                  its own requestId and a mix of departments (known, unknown, odd characters, cleared) and other
 #                  requests (non-sensitive, no event.request, wrong actionType, not JSON)
@@ -15,7 +18,7 @@
 # more than FAULTS_RSS_GROWTH_KB (4096) over the second half of the run. Exit status 1 when a check fails.
 #
 # Knobs: FAULTS_DURATION (20), FAULTS_CONCURRENCY (32), FAULTS_MARGIN_MS (250), FAULTS_RSS_GROWTH_KB (4096),
-#        FAULTS_SKIP_BUILD (0).
+#        FAULTS_DEPARTMENT_CACHE_TTL (0), FAULTS_SKIP_BUILD (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -26,9 +29,11 @@ MARGIN_MS=${FAULTS_MARGIN_MS:-250}
 RSS_GROWTH_KB=${FAULTS_RSS_GROWTH_KB:-4096}
 DEADLINE_MS=2500
 DIRECTORY_TIMEOUT_MS=300
-PG=target/release/profile-guard
-STUB=target/release/examples/directory_stub
-CLIENT=target/release/examples/load_client
+CACHE_TTL=${FAULTS_DEPARTMENT_CACHE_TTL:-0}
+TARGET=${CARGO_TARGET_DIR:-target}
+PG=$TARGET/release/profile-guard
+STUB=$TARGET/release/examples/directory_stub
+CLIENT=$TARGET/release/examples/load_client
 
 if [ "${FAULTS_SKIP_BUILD:-0}" != 1 ]; then
   echo "building release binaries (profile-guard; examples directory_stub, load_client)..."
@@ -80,7 +85,7 @@ wait_port "$STUB_PORT" "$STUB_PID" || { echo "error: directory_stub did not star
 PG_PORT=$(free_port)
 env -i PATH="$PATH" LISTEN_ADDR="127.0.0.1:$PG_PORT" RUST_LOG=warn \
   DEPARTMENT_API_URL="http://127.0.0.1:$STUB_PORT/departments/{department}" \
-  DEPARTMENT_API_TIMEOUT_MS="$DIRECTORY_TIMEOUT_MS" DEADLINE_MS="$DEADLINE_MS" \
+  DEPARTMENT_API_TIMEOUT_MS="$DIRECTORY_TIMEOUT_MS" DEADLINE_MS="$DEADLINE_MS" DEPARTMENT_CACHE_TTL="$CACHE_TTL" \
   "$PG" >"$WORK/pg.log" 2>&1 &
 PG_PID=$!
 wait_port "$PG_PORT" "$PG_PID" || { echo "error: profile-guard did not start" >&2; cat "$WORK/pg.log" >&2; exit 1; }
@@ -98,7 +103,7 @@ wait_port "$PG_PORT" "$PG_PID" || { echo "error: profile-guard did not start" >&
 SAMPLER_PID=$!
 
 echo "profile-guard on 127.0.0.1:$PG_PORT, directory stub on 127.0.0.1:$STUB_PORT" \
-  "(timeout ${DIRECTORY_TIMEOUT_MS} ms, deadline ${DEADLINE_MS} ms)"
+  "(timeout ${DIRECTORY_TIMEOUT_MS} ms, deadline ${DEADLINE_MS} ms, DEPARTMENT_CACHE_TTL=$CACHE_TTL)"
 status=0
 env -i PATH="$PATH" URL="http://127.0.0.1:$PG_PORT/pre-update-profile" DURATION_SECS="$DURATION" \
   CONCURRENCY="$CONCURRENCY" DEADLINE_MS="$DEADLINE_MS" MARGIN_MS="$MARGIN_MS" \

@@ -19,8 +19,9 @@ export LC_ALL=C
 [ -d .venv/bin ] && export PATH="$PWD/.venv/bin:$PATH"
 
 RUNS=${STARTUP_RUNS:-10}
-PG=target/release/profile-guard
-ZIP=${CARGO_TARGET_DIR:-target}/lambda/profile-guard/bootstrap.zip
+TARGET=${CARGO_TARGET_DIR:-target}
+PG=$TARGET/release/profile-guard
+ZIP=$TARGET/lambda/profile-guard/bootstrap.zip
 
 if [ "${STARTUP_SKIP_BUILD:-0}" != 1 ]; then
   echo "building the release binary (profile-guard)..."
