@@ -14,7 +14,7 @@ endif
 bench: ## in-process request path (Criterion: mean/median; then a p50/p99 loop of 100k calls per case)
 	cd "$(BENCH_ROOT)" && cargo bench --bench request_path
 
-bench-load: ## local throughput, profile-guard vs a bare axum server, with wrk (3 bodies; req/s, p50, p99, peak RSS)
+bench-load: ## local throughput, profile-guard vs a bare axum server, with wrk (3 bodies x 3 rounds; req/s, p50, p99, peak RSS, ratios)
 	cd "$(BENCH_ROOT)" && scripts/bench-load.sh
 
 load-faults: ## bounded load against a directory stub that fails ~15% of calls; every answer checked, RSS sampled

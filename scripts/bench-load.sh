@@ -8,16 +8,19 @@
 #
 # Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency cache never
 # answers for it: the full path is measured. Each (body, server) pair gets a fresh server process; its peak RSS
-# is VmHWM from /proc after the run (or the largest VmRSS sampled every 0.5 s, if larger). profile-guard runs with its defaults (embedded departments, log outbox) and
-# RUST_LOG=warn; one extra row repeats the non-sensitive body with the default RUST_LOG=info (audit line per
-# request, stdout to /dev/null) to show what the log costs.
+# is VmHWM from /proc after the run (or the largest VmRSS sampled every 0.5 s, if larger). profile-guard runs
+# with its defaults (embedded departments, log outbox) and RUST_LOG=warn; one extra row repeats the non-sensitive
+# body with the default RUST_LOG=info (audit line per request, stdout to /dev/null) to show what the log costs.
+#
+# BENCH_ROUNDS rounds (3) each measure every pair back to back; the table shows medians over the rounds, and the
+# ratios profile-guard / bare are taken within each round, then their median (steadier on a shared VM).
 #
 # On the 2-core machine the server is pinned to CPU 0 and wrk to CPU 1 (taskset), so each server gets one core
 # and one tokio worker. Every run is bounded (wrk -d) and everything started here is stopped on exit.
 #
 # Knobs: BENCH_DURATION (10s), BENCH_WARMUP (2s), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
-#        BENCH_BODIES ("tutorial non-sensitive ten-claims"), BENCH_PIN (1), BENCH_INFO_LOG_ROW (1),
-#        BENCH_SKIP_BUILD (0).
+#        BENCH_BODIES ("tutorial non-sensitive ten-claims"), BENCH_ROUNDS (3), BENCH_PIN (1),
+#        BENCH_INFO_LOG_ROW (1), BENCH_SKIP_BUILD (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -29,6 +32,7 @@ THREADS=${BENCH_THREADS:-1}
 BODIES=${BENCH_BODIES:-tutorial non-sensitive ten-claims}
 PIN=${BENCH_PIN:-1}
 INFO_LOG_ROW=${BENCH_INFO_LOG_ROW:-1}
+ROUNDS=${BENCH_ROUNDS:-3}
 TARGET=${CARGO_TARGET_DIR:-target}
 PG=$TARGET/release/profile-guard
 BARE=$TARGET/release/examples/bare_server
@@ -185,7 +189,6 @@ check_answer() {
   esac
 }
 
-RESULTS=()
 # measure LABEL KIND BODY LOG_LEVEL
 measure() {
   local label=$1 kind=$2 body=$3 level=$4 port out line hwm
@@ -210,46 +213,71 @@ measure() {
   hwm=$(awk -v h="$hwm" '$1 > h { h = $1 } END { print h }' "$WORK/rss.log")
   stop_server
   line=$(grep '^WRKRESULT' <<<"$out") || { echo "error: no wrk result:" >&2; echo "$out" >&2; exit 1; }
-  RESULTS+=("$label|$kind|$body|$line hwm_kb=$hwm")
-  printf '  %-15s %-26s done\n' "$body" "$label"
+  echo "$ROUND|$label|$body|$line hwm_kb=$hwm" >>"$WORK/results"
+  printf '  round %s  %-15s %-28s %8.0f req/s\n' "$ROUND" "$body" "$label" \
+    "$(sed -nE 's/.*requests=([0-9]+) duration_us=([0-9]+).*/\1 \2/p' <<<"$line" | awk '{ print $1 / ($2 / 1e6) }')"
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up) per run, server pinned: ${SERVER_CPU[*]:-no}"
-for body in $BODIES; do
-  measure "profile-guard" profile-guard "$body" warn
-  measure "bare_server" bare "$body" warn
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up) per run, $ROUNDS round(s)," \
+  "server pinned: ${SERVER_CPU[*]:-no}"
+for ROUND in $(seq 1 "$ROUNDS"); do
+  for body in $BODIES; do
+    measure "profile-guard" profile-guard "$body" warn
+    measure "bare_server" bare "$body" warn
+  done
+  if [ "$INFO_LOG_ROW" = 1 ]; then
+    measure "profile-guard RUST_LOG=info" profile-guard non-sensitive info
+  fi
 done
-if [ "$INFO_LOG_ROW" = 1 ]; then
-  measure "profile-guard RUST_LOG=info" profile-guard non-sensitive info
-fi
 
-field() { sed -nE "s/.*[ ]$1=([0-9]+).*/\1/p" <<<"$2"; }
+python3 - "$WORK/results" "$THREADS" "$CONNECTIONS" "$DURATION" <<'PY'
+import re, statistics, sys
+path, threads, connections, duration = sys.argv[1:]
+runs = []
+for line in open(path):
+    rnd, label, body, rest = line.rstrip("\n").split("|", 3)
+    f = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", rest)}
+    f["rps"] = f["requests"] / (f["duration_us"] / 1e6)
+    f["errors"] = sum(f[k] for k in ("connect", "read", "write", "status", "timeout"))
+    runs.append((int(rnd), label, body, f))
 
-echo
-echo "profile-guard vs bare axum server, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, each request with its own requestId"
-printf '%-15s %-28s %10s %9s %9s %9s %10s %7s\n' body server "req/s" "p50 ms" "p99 ms" "max ms" "peak RSS" errors
-declare -A RPS P50 P99
-for entry in "${RESULTS[@]}"; do
-  IFS='|' read -r label kind body line <<<"$entry"
-  req=$(field requests "$line"); dur=$(field duration_us "$line")
-  p50=$(field p50_us "$line"); p99=$(field p99_us "$line"); max=$(field max_us "$line")
-  hwm=$(field hwm_kb "$line")
-  errs=$(( $(field connect "$line") + $(field read "$line") + $(field write "$line") + $(field status "$line") + $(field timeout "$line") ))
-  rps=$(awk -v r="$req" -v d="$dur" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
-  printf '%-15s %-28s %10s %9.2f %9.2f %9.2f %7.1f MiB %7s\n' "$body" "$label" "$rps" \
-    "$(awk -v v="$p50" 'BEGIN{print v/1000}')" "$(awk -v v="$p99" 'BEGIN{print v/1000}')" \
-    "$(awk -v v="$max" 'BEGIN{print v/1000}')" "$(awk -v v="$hwm" 'BEGIN{print v/1024}')" "$errs"
-  RPS["$body/$label"]=$rps; P50["$body/$label"]=$p50; P99["$body/$label"]=$p99
-done
-echo
-echo "ratio profile-guard / bare_server (throughput target on non-sensitive: >= 0.80)"
-for body in $BODIES; do
-  awk -v b="$body" -v r1="${RPS[$body/profile-guard]}" -v r2="${RPS[$body/bare_server]}" \
-      -v a1="${P50[$body/profile-guard]}" -v a2="${P50[$body/bare_server]}" \
-      -v q1="${P99[$body/profile-guard]}" -v q2="${P99[$body/bare_server]}" \
-    'BEGIN { printf "%-15s req/s %.2f   p50 %.2fx   p99 %.2fx\n", b, r1 / r2, a1 / a2, q1 / q2 }'
-done
-if [ "$INFO_LOG_ROW" = 1 ] && [ -n "${RPS[non-sensitive/bare_server]:-}" ]; then
-  awk -v r1="${RPS[non-sensitive/profile-guard RUST_LOG=info]}" -v r2="${RPS[non-sensitive/bare_server]}" \
-    'BEGIN { printf "%-15s req/s %.2f   (profile-guard with RUST_LOG=info, audit lines to /dev/null)\n", "non-sensitive", r1 / r2 }'
-fi
+order = []
+for _, label, body, _ in runs:
+    if (body, label) not in order:
+        order.append((body, label))
+med = lambda xs: statistics.median(xs)
+rounds = max(r for r, *_ in runs)
+print()
+print(f"profile-guard vs bare axum server, wrk -t{threads} -c{connections} -d{duration}, each request with its own "
+      f"requestId; median of {rounds} round(s)")
+print(f"{'body':<15} {'server':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'peak RSS':>10} {'errors':>7}")
+for body, label in order:
+    rs = [f for _, l, b, f in runs if (b, l) == (body, label)]
+    print(f"{body:<15} {label:<28} {med([f['rps'] for f in rs]):>9.0f} {med([f['p50_us'] for f in rs]) / 1000:>8.2f} "
+          f"{med([f['p99_us'] for f in rs]) / 1000:>8.2f} {max(f['max_us'] for f in rs) / 1000:>8.2f} "
+          f"{max(f['hwm_kb'] for f in rs) / 1024:>6.1f} MiB {sum(f['errors'] for f in rs):>7}")
+
+def ratio(body, label, base_body, key):
+    out = []
+    for r in range(1, rounds + 1):
+        a = [f for n, l, b, f in runs if n == r and b == body and l == label]
+        z = [f for n, l, b, f in runs if n == r and b == base_body and l == "bare_server"]
+        if a and z:
+            out.append(a[0][key] / z[0][key])
+    return out
+
+print()
+print("ratio profile-guard / bare_server, per round (same round, back to back), and their median")
+print("(target: non-sensitive throughput >= 0.80)")
+for body, label in order:
+    if label == "bare_server":
+        continue
+    base = body
+    r = ratio(body, label, base, "rps")
+    if not r:
+        continue
+    p50 = ratio(body, label, base, "p50_us")
+    p99 = ratio(body, label, base, "p99_us")
+    rounds_text = " ".join(f"{x:.2f}" for x in r)
+    print(f"{body:<15} {label:<28} req/s {med(r):.2f} ({rounds_text})   p50 {med(p50):.2f}x   p99 {med(p99):.2f}x")
+PY

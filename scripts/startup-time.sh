@@ -144,7 +144,7 @@ if [ "${STARTUP_LAMBDA:-1}" = 1 ] && cargo lambda --version >/dev/null 2>&1; the
   printf '  median %s ms  (%s; includes one curl exit, ~1 ms)\n' "$(median <"$WORK/lambda.ms")" "$(summary <"$WORK/lambda.ms")"
   stop "$WATCH_PID"
   WATCH_PID=
-else
+elif [ "${STARTUP_LAMBDA:-1}" = 1 ]; then
   echo
   echo "Lambda mode: skipped (cargo-lambda not installed: make venv)"
 fi
@@ -154,6 +154,9 @@ if [ -f "$ZIP" ]; then
   bytes=$(wc -c <"$ZIP" | tr -d ' ')
   printf 'release zip %s: %s bytes (%.2f MiB, %.2f MB); target < 5 MB\n' "$ZIP" "$bytes" \
     "$(awk -v b="$bytes" 'BEGIN{print b/1048576}')" "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')"
+  if [ "$ZIP" -ot "$PG" ]; then
+    echo "  (older than the release binary: 'make build' makes a current one)"
+  fi
   python3 - "$ZIP" <<'PY' || true
 import sys, time, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
