@@ -31,40 +31,8 @@ const TUTORIAL: &str = include_str!("../events/bodies/tutorial.json");
 const NON_SENSITIVE: &str = include_str!("../events/bodies/non-sensitive-change.json");
 
 /// Ten claims written, four of them multi-valued, none of them sensitive (no department, e-mail or phone), with
-/// the current values of five sent along. The same body is used by `scripts/bench-load.sh`.
-const TEN_CLAIMS: &str = r#"{
-  "actionType": "PRE_UPDATE_PROFILE",
-  "event": {
-    "request": {
-      "claims": [
-        { "uri": "http://wso2.org/claims/givenname", "value": "Emily" },
-        { "uri": "http://wso2.org/claims/lastname", "value": "Perera" },
-        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
-        { "uri": "http://wso2.org/claims/locality", "value": "Colombo" },
-        { "uri": "http://wso2.org/claims/organization", "value": "WSO2" },
-        { "uri": "http://wso2.org/claims/title", "value": "Senior Software Engineer" },
-        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
-        { "uri": "http://wso2.org/claims/photos", "value": ["https://cdn.example.com/u/57b22cbf/1.png", "https://cdn.example.com/u/57b22cbf/2.png", "https://cdn.example.com/u/57b22cbf/3.png"] },
-        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com", "sip:emily@example.com"] },
-        { "uri": "http://wso2.org/claims/urls", "value": ["https://emily.example.com", "https://github.com/emily-example", "https://blog.example.com/emily", "https://talks.example.com/emily"] }
-      ]
-    },
-    "tenant": { "id": "2210", "name": "testwso2" },
-    "user": {
-      "id": "57b22cbf-4688-476c-a607-c0c9d089d25d",
-      "claims": [
-        { "uri": "http://wso2.org/claims/givenname", "value": "Emma" },
-        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
-        { "uri": "http://wso2.org/claims/locality", "value": "Kandy" },
-        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03"], "updatingValue": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
-        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com"], "updatingValue": ["xmpp:emily@example.com", "sip:emily@example.com"] }
-      ]
-    },
-    "userStore": { "id": "REVGQVVMVA==", "name": "DEFAULT" },
-    "initiatorType": "USER",
-    "action": "UPDATE"
-  }
-}"#;
+/// the current values of five sent along (`benches/ten-claims.json`, also used by `scripts/bench-load.sh`).
+const TEN_CLAIMS: &str = include_str!("ten-claims.json");
 
 /// One body, as compact JSON without its own `requestId`, so a fresh one can be put in front for each call.
 struct Case {

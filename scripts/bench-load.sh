@@ -4,7 +4,7 @@
 #
 #   tutorial        events/bodies/tutorial.json: department check + security alert (log outbox)
 #   non-sensitive   events/bodies/non-sensitive-change.json
-#   ten-claims      ten claims, four multi-valued, none sensitive (the same body as benches/request_path.rs)
+#   ten-claims      ten claims, four multi-valued, none sensitive (benches/ten-claims.json, shared with benches/request_path.rs)
 #
 # Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency cache never
 # answers for it: the full path is measured. Each (body, server) pair gets a fresh server process; its peak RSS
@@ -76,41 +76,7 @@ free_port() {
 }
 
 # --- bodies: compact JSON without a requestId (the Lua script puts a fresh one first) ---------------------------
-cat >"$WORK/ten-claims.src.json" <<'JSON'
-{
-  "actionType": "PRE_UPDATE_PROFILE",
-  "event": {
-    "request": {
-      "claims": [
-        { "uri": "http://wso2.org/claims/givenname", "value": "Emily" },
-        { "uri": "http://wso2.org/claims/lastname", "value": "Perera" },
-        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
-        { "uri": "http://wso2.org/claims/locality", "value": "Colombo" },
-        { "uri": "http://wso2.org/claims/organization", "value": "WSO2" },
-        { "uri": "http://wso2.org/claims/title", "value": "Senior Software Engineer" },
-        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
-        { "uri": "http://wso2.org/claims/photos", "value": ["https://cdn.example.com/u/57b22cbf/1.png", "https://cdn.example.com/u/57b22cbf/2.png", "https://cdn.example.com/u/57b22cbf/3.png"] },
-        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com", "sip:emily@example.com"] },
-        { "uri": "http://wso2.org/claims/urls", "value": ["https://emily.example.com", "https://github.com/emily-example", "https://blog.example.com/emily", "https://talks.example.com/emily"] }
-      ]
-    },
-    "tenant": { "id": "2210", "name": "testwso2" },
-    "user": {
-      "id": "57b22cbf-4688-476c-a607-c0c9d089d25d",
-      "claims": [
-        { "uri": "http://wso2.org/claims/givenname", "value": "Emma" },
-        { "uri": "http://wso2.org/claims/country", "value": "Sri Lanka" },
-        { "uri": "http://wso2.org/claims/locality", "value": "Kandy" },
-        { "uri": "http://wso2.org/claims/addresses", "value": ["12 Galle Road, Colombo 03"], "updatingValue": ["12 Galle Road, Colombo 03", "45 Kandy Road, Kadawatha"] },
-        { "uri": "http://wso2.org/claims/ims", "value": ["xmpp:emily@example.com"], "updatingValue": ["xmpp:emily@example.com", "sip:emily@example.com"] }
-      ]
-    },
-    "userStore": { "id": "REVGQVVMVA==", "name": "DEFAULT" },
-    "initiatorType": "USER",
-    "action": "UPDATE"
-  }
-}
-JSON
+cp benches/ten-claims.json "$WORK/ten-claims.src.json"
 compact() {
   python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
