@@ -11,7 +11,7 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-TUTORIAL = ROOT.parent / "shared" / "conformance" / "wso2" / "tutorial-request.json"
+TUTORIAL = ROOT / "tests" / "fixtures" / "wso2" / "tutorial-request.json"
 
 SUCCESS = {"actionStatus": "SUCCESS"}
 

@@ -12,7 +12,7 @@
 #   FUZZ_TIMEOUT                libFuzzer's per-input time limit in seconds (default 10: the guard's own deadline
 #                               is 2.5 s, so an input that takes longer is a hang worth a report)
 #   FUZZ_SANITIZER              address (default), none (faster), ... as `cargo fuzz run -s`
-#   FUZZ_CONFORMANCE_DIR        where the WSO2 conformance requests are (default ../shared/conformance/wso2)
+#   FUZZ_CONFORMANCE_DIR        where the WSO2 conformance requests are (default tests/fixtures/wso2)
 #   CARGO_BUILD_JOBS            how many compiler jobs the build uses (cargo's own variable)
 #
 # Seeds: fuzz/corpus/TARGET/ gets every events/bodies/*.json, the body of every events/*.json API Gateway event
@@ -41,7 +41,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 
-conformance=${FUZZ_CONFORMANCE_DIR:-../shared/conformance/wso2}
+conformance=${FUZZ_CONFORMANCE_DIR:-tests/fixtures/wso2}
 
 # Writes the seeds into each directory given, one file per distinct body, named by its SHA-1 as libFuzzer does.
 write_seeds() {

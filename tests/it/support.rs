@@ -136,9 +136,9 @@ pub fn repo_file(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }
 
-/// WSO2's conformance data, beside the repository in `shared/`.
+/// WSO2's conformance data, copied into `tests/fixtures/wso2/` (origin in its README).
 pub fn conformance_file(name: &str) -> String {
-    repo_file(&format!("../shared/conformance/wso2/{name}"))
+    repo_file(&format!("tests/fixtures/wso2/{name}"))
 }
 
 pub fn tutorial() -> String {
