@@ -47,7 +47,7 @@ pub struct Event {
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct UpdateRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims: Vec<Claim>,
 }
 
@@ -55,6 +55,7 @@ pub struct UpdateRequest {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Claim {
     pub uri: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub value: ClaimValue,
 }
 
@@ -63,17 +64,34 @@ pub struct Claim {
 #[serde(rename_all = "camelCase")]
 pub struct UserClaim {
     pub uri: String,
+    #[serde(default, deserialize_with = "null_as_default")]
     pub value: ClaimValue,
     #[serde(default)]
     pub updating_value: Option<ClaimValue>,
 }
 
-/// A claim value: a string, or the whole list of a multi-valued claim. `""` and `[]` mean "cleared".
+/// A claim value: a string, or the whole list of a multi-valued claim. `""`, `[]`, `null` and a missing value all
+/// mean "cleared" (WSO2 leaves empty fields out when it serialises).
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Hash)]
 #[serde(untagged)]
 pub enum ClaimValue {
     Single(String),
     Multi(Vec<String>),
+}
+
+impl Default for ClaimValue {
+    fn default() -> Self {
+        ClaimValue::Single(String::new())
+    }
+}
+
+/// `null` reads as the field's default, the way a missing field does: WSO2 writes empty parts either way.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 impl ClaimValue {
@@ -143,9 +161,9 @@ pub struct User {
     /// Set for users shared into a sub-organization.
     #[serde(default)]
     pub shared_user_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub claims: Vec<UserClaim>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub groups: Vec<String>,
 }
 
@@ -606,5 +624,26 @@ mod tests {
             parse_request(br#"{"actionType":"PRE_UPDATE_PROFILE","event":{},"extra":1}"#).unwrap();
         assert!(req.event.request.is_none());
         assert!(req.request_id.is_none());
+    }
+
+    #[test]
+    fn empty_parts_read_the_way_wso2_writes_them() {
+        let req = parse_request(
+            br#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":{"claims":[
+                {"uri":"http://wso2.org/claims/mobile"},
+                {"uri":"http://wso2.org/claims/country","value":null}]},
+              "user":{"id":"u","claims":null,"groups":null}}}"#,
+        )
+        .unwrap();
+        let claims = &req.event.request.as_ref().unwrap().claims;
+        assert!(claims.iter().all(|c| c.value.is_cleared()));
+        assert!(req.event.user.as_ref().unwrap().claims.is_empty());
+        for body in [
+            &br#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":null}}"#[..],
+            br#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":{"claims":null}}}"#,
+        ] {
+            let req = parse_request(body).unwrap();
+            assert!(req.event.request.is_none_or(|r| r.claims.is_empty()));
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::config::{
 use crate::directory;
 use crate::guard::Guard;
 use crate::http::{AppState, router};
-use crate::idempotency::{DynamoStore, Idempotency};
+use crate::idempotency::{DynamoStore, Idempotency, Retention};
 use crate::notify::slack::SlackWebhook;
 use crate::notify::templates::{TemplateError, Templates};
 use crate::notify::{LogOutbox, Outbox, SesOutbox};
@@ -50,7 +50,22 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
 }
 
 /// Entries the warm-instance idempotency cache holds at most.
-const IDEMPOTENCY_CACHE_ENTRIES: u64 = 10_000;
+const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;
+
+/// How long answers are reused: a refused department no longer than the directory cache keeps "unknown".
+fn retention(config: &Config) -> Retention {
+    let refused_department = match &config.directory {
+        DirectoryConfig::Http {
+            cache: Some(cache), ..
+        } => Some(cache.unknown_ttl),
+        _ => None,
+    };
+    Retention {
+        with_request_id: config.idempotency.ttl,
+        content_only: config.idempotency.content_ttl,
+        refused_department,
+    }
+}
 
 /// Builds the shared state: secrets read, every client built and every template compiled, each once. `aws` is
 /// the SDK configuration loader to start from (tests pass one with fixed credentials).
@@ -161,7 +176,6 @@ pub async fn build_state_with(
             Some(DynamoStore::new(
                 aws_sdk_dynamodb::Client::from_conf(b.build()),
                 table.clone(),
-                config.idempotency.ttl,
             ))
         }
         _ => None,
@@ -205,7 +219,7 @@ pub async fn build_state_with(
             values: config.alert.values,
             notice: config.notice.clone(),
             templates: Arc::new(templates),
-            idempotency: Idempotency::new(config.idempotency.ttl, IDEMPOTENCY_CACHE_ENTRIES, store),
+            idempotency: Idempotency::new(retention(config), IDEMPOTENCY_CACHE_ENTRIES, store),
             limits: config.limits,
             failure_modes: config.failure_modes,
             deadline: config.deadline,

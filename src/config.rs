@@ -35,6 +35,8 @@ pub const DEFAULT_MAX_VALUE_BYTES: usize = 4096;
 pub const DEFAULT_DEADLINE_MS: u64 = 2500;
 pub const DEFAULT_SLACK_TIMEOUT_MS: u64 = 1000;
 pub const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 600;
+/// Keys without a `requestId`: WSO2 retries within its read timeout (5 s, 2 attempts; Asgardeo 3 s).
+pub const DEFAULT_IDEMPOTENCY_CONTENT_TTL_SECS: u64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{var}: {problem}")]
@@ -105,8 +107,10 @@ pub struct NoticeConfig {
 pub struct IdempotencyConfig {
     /// `IDEMPOTENCY_TABLE`: a DynamoDB table shared by all instances; without it, a per-instance cache only.
     pub table: Option<String>,
-    /// `IDEMPOTENCY_TTL_SECS`: how long a decision is remembered.
+    /// `IDEMPOTENCY_TTL_SECS`: how long a decision on a call with a `requestId` is remembered.
     pub ttl: Duration,
+    /// `IDEMPOTENCY_CONTENT_TTL_SECS`: how long a decision on a call without one is remembered.
+    pub content_ttl: Duration,
 }
 
 /// How the caller (the identity server) must authenticate (`AUTH_MODE`).
@@ -664,6 +668,13 @@ impl Config {
                 "IDEMPOTENCY_TTL_SECS",
                 DEFAULT_IDEMPOTENCY_TTL_SECS,
                 10..=7 * 24 * 3600,
+                "seconds",
+            )?),
+            content_ttl: Duration::from_secs(number(
+                &get,
+                "IDEMPOTENCY_CONTENT_TTL_SECS",
+                DEFAULT_IDEMPOTENCY_CONTENT_TTL_SECS,
+                1..=3600,
                 "seconds",
             )?),
         };

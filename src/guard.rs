@@ -7,19 +7,41 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::action::{ActionRequest, ActionResponse, WSO2_CLAIM_PREFIX, parse_request};
 use crate::config::{AlertChannels, ClaimSet, FailureModes, Limits, NoticeConfig};
 use crate::directory::{Directory, DirectoryError};
-use crate::idempotency::{self, Begin, Idempotency};
+use crate::idempotency::{self, Begin, Idempotency, Ticket};
 use crate::notify::mask::ValueDisplay;
+use crate::notify::notice::{NoNotice, NoticePlan};
 use crate::notify::slack::SlackWebhook;
 use crate::notify::templates::{RenderError, Templates};
 use crate::notify::{ChangeReport, Email, Outbox, alert, notice};
 use crate::policy::{self, Change, Membership, Update};
 
+/// The person's notice and whether the e-mail address changes, or why there is none (the audit entry).
+type PreparedNotice = Result<(Email, bool), String>;
+
 /// The messages of one decision, rendered before they may be sent.
 struct Prepared {
     /// The alert's facts (for Slack) and its e-mail (when the e-mail channel is on).
     alert: Option<(ChangeReport, Option<Result<Email, RenderError>>)>,
-    /// The person's notice and whether the e-mail address changes, or why there is none.
-    notice: Result<(Email, bool), String>,
+    notice: PreparedNotice,
+}
+
+/// The answer, and what is left to do once it is known.
+struct Decided {
+    response: ActionResponse,
+    /// The change's idempotency ticket, when the change has something to send.
+    ticket: Option<Ticket>,
+    /// The notice, after a SUCCESS.
+    notice: Option<PreparedNotice>,
+}
+
+impl From<ActionResponse> for Decided {
+    fn from(response: ActionResponse) -> Self {
+        Decided {
+            response,
+            ticket: None,
+            notice: None,
+        }
+    }
 }
 
 /// Everything the guard needs, built once at start-up and shared by every request.
@@ -73,6 +95,10 @@ pub struct Audit {
     pub notice: Option<String>,
     pub notice_ms: Option<u128>,
     pub duplicate: Option<&'static str>,
+    /// `skipped` when the change has nothing to send, so nothing to remember.
+    pub idempotency: Option<&'static str>,
+    /// The `requestId` came before with other content: this call is treated as a new change.
+    pub request_id_reused: Option<bool>,
     pub idempotency_store: Option<&'static str>,
     pub failure_mode: Option<&'static str>,
     pub detail: Option<String>,
@@ -105,6 +131,8 @@ impl Audit {
             notice = self.notice.as_deref(),
             notice_ms = self.notice_ms.map(|v| v as u64),
             duplicate = self.duplicate,
+            idempotency = self.idempotency,
+            request_id_reused = self.request_id_reused,
             idempotency_store = self.idempotency_store,
             failure_mode = self.failure_mode,
             decision = response.status_name(),
@@ -114,6 +142,41 @@ impl Audit {
             total_ms = (total_ms * 1000.0).round() / 1000.0,
             "decision"
         );
+    }
+}
+
+/// What one change sends, worked out before anything is checked or sent.
+struct Draft<'a> {
+    req: &'a ActionRequest,
+    update: &'a Update<'a>,
+    sensitive: &'a [Change<'a>],
+    /// The changes the person is told about.
+    watched: &'a [Change<'a>],
+    plan: Result<NoticePlan, NoNotice>,
+}
+
+impl Audit {
+    /// Who and what the call is about: request id, tenant, user, initiator.
+    fn describe_call(&mut self, req: &ActionRequest, call: &CallInfo) {
+        self.request_id = match req.request_id.as_deref() {
+            Some(id) if usable_request_id(id) => id.to_owned(),
+            _ => call.fallback_request_id(),
+        };
+        let event = &req.event;
+        self.tenant = event
+            .tenant
+            .as_ref()
+            .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
+            .map(|s| crate::notify::one_line(s, 100));
+        self.user_id = event
+            .user
+            .as_ref()
+            .and_then(|u| u.id.as_deref())
+            .map(|s| crate::notify::one_line(s, 100));
+        self.initiator = event
+            .initiator_type
+            .as_ref()
+            .map(|i| crate::notify::one_line(i.as_str(), 32));
     }
 }
 
@@ -137,13 +200,11 @@ impl Guard {
         let started = Instant::now();
         let deadline = started + self.deadline;
         let mut audit = Audit::new(String::new());
-        let response = match tokio::time::timeout_at(
-            deadline.into(),
-            self.run(body, call, deadline, &mut audit),
-        )
-        .await
-        {
-            Ok(response) => response,
+        let decided =
+            tokio::time::timeout_at(deadline.into(), self.run(body, call, deadline, &mut audit))
+                .await;
+        let response = match decided {
+            Ok(decided) => self.after_answer(decided, deadline, &mut audit).await,
             Err(_) => {
                 audit.detail = Some(format!(
                     "deadline of {} ms exceeded",
@@ -159,13 +220,56 @@ impl Guard {
         response
     }
 
+    /// Once the answer is known: the record's bookkeeping and the person's notice, on what is left of the
+    /// deadline. Either can only be logged as failed; nothing here changes the answer.
+    async fn after_answer(
+        &self,
+        decided: Decided,
+        deadline: Instant,
+        audit: &mut Audit,
+    ) -> ActionResponse {
+        let Decided {
+            response,
+            ticket,
+            notice,
+        } = decided;
+        let record = async {
+            match ticket {
+                Some(ticket) => ticket.finish(&response).await,
+                None => None,
+            }
+        };
+        let notice = async {
+            let notice = notice?;
+            let t = Instant::now();
+            let sent = tokio::time::timeout_at(deadline.into(), self.send_notice(notice)).await;
+            Some((
+                sent.unwrap_or_else(|_| "failed:deadline".into()),
+                t.elapsed(),
+            ))
+        };
+        // The ticket publishes its answer locally before its first await, so a timeout here only cuts the table.
+        let (record, notice) =
+            tokio::join!(tokio::time::timeout_at(deadline.into(), record), notice);
+        match record {
+            Ok(Some(state)) => audit.idempotency_store = Some(state.as_str()),
+            Ok(None) => {}
+            Err(_) => audit.idempotency_store = Some("store_failed"),
+        }
+        if let Some((entry, took)) = notice {
+            audit.notice = Some(entry);
+            audit.notice_ms = Some(took.as_millis());
+        }
+        response
+    }
+
     async fn run(
         &self,
         body: &[u8],
         call: &CallInfo,
         deadline: Instant,
         audit: &mut Audit,
-    ) -> ActionResponse {
+    ) -> Decided {
         let req = match parse_request(body) {
             Ok(req) => req,
             Err(e) => {
@@ -173,124 +277,101 @@ impl Guard {
                     Some((line, column)) => format!("{} at line {line} column {column}", e.kind()),
                     None => e.kind().to_owned(),
                 });
-                return policy::answer_parse_error(&e);
+                return policy::answer_parse_error(&e).into();
             }
         };
-        audit.request_id = match req.request_id.as_deref() {
-            Some(id) if usable_request_id(id) => id.to_owned(),
-            _ => call.fallback_request_id(),
-        };
-        let event = &req.event;
-        audit.tenant = event
-            .tenant
-            .as_ref()
-            .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
-            .map(|s| crate::notify::one_line(s, 100));
-        audit.user_id = event
-            .user
-            .as_ref()
-            .and_then(|u| u.id.as_deref())
-            .map(|s| crate::notify::one_line(s, 100));
-        audit.initiator = event
-            .initiator_type
-            .as_ref()
-            .map(|i| crate::notify::one_line(i.as_str(), 32));
-
+        audit.describe_call(&req, call);
         if let Some(answer) = policy::check_limits(&req, &self.limits) {
             audit.detail = Some("request over the claim or value limits".into());
-            return answer;
+            return answer.into();
         }
         let Some(update) = policy::update_of(&req) else {
             audit.detail = Some("no claims are being written".into());
-            return ActionResponse::Success;
+            return ActionResponse::Success.into();
         };
         audit.claims_written = update.written.iter().map(|c| short_name(&c.uri)).collect();
         audit.claims_changed = update.changes.iter().map(|c| short_name(c.uri)).collect();
+        let sensitive = update.changes_in(&self.sensitive);
+        audit.sensitive_changed = sensitive.iter().map(|c| short_name(c.uri)).collect();
+        let watched = update.notice_changes(&self.notice.claims);
+        let plan = notice::plan(&req, &watched, &self.notice);
 
-        let ticket = match self
-            .idempotency
-            .begin(&idempotency::key_of(&req), deadline)
-            .await
-        {
-            Begin::Owner(ticket) => ticket,
+        // Only a change that sends something needs to be remembered: the rest costs no record at all.
+        let ticket = if sensitive.is_empty() && plan.is_err() {
+            audit.idempotency = Some("skipped");
+            None
+        } else {
+            match self.claim(&req, deadline, audit).await {
+                Ok(ticket) => Some(ticket),
+                Err(answer) => return answer.into(),
+            }
+        };
+        let draft = Draft {
+            req: &req,
+            update: &update,
+            sensitive: &sensitive,
+            watched: &watched,
+            plan,
+        };
+        let (response, notice) = self.decide(draft, audit).await;
+        Decided {
+            response,
+            ticket,
+            notice,
+        }
+    }
+
+    /// Claims the change's key, or answers as the first call did.
+    async fn claim(
+        &self,
+        req: &ActionRequest,
+        deadline: Instant,
+        audit: &mut Audit,
+    ) -> Result<Ticket, ActionResponse> {
+        let key = idempotency::key_of(req);
+        if self.idempotency.request_id_reused(&key) {
+            audit.request_id_reused = Some(true);
+        }
+        match self.idempotency.begin(&key, deadline).await {
+            Begin::Owner(ticket) => {
+                audit.idempotency_store = ticket.remote_state.map(|s| s.as_str());
+                Ok(ticket)
+            }
             Begin::Replay { response, from } => {
-                audit.duplicate = Some(if from == "local" {
-                    "replayed_local"
-                } else {
-                    "replayed_table"
-                });
-                return response;
+                audit.duplicate = Some(from.as_str());
+                Err(response)
             }
             Begin::StillInProgress => {
                 audit.duplicate = Some("still_in_progress");
-                return policy::DUPLICATE_IN_PROGRESS;
+                Err(policy::DUPLICATE_IN_PROGRESS)
             }
-        };
-        audit.idempotency_store = ticket.remote_state;
-
-        let response = self.decide(&req, &update, audit).await;
-        if matches!(response, ActionResponse::Error { .. }) {
-            // An ERROR may be retried by the server; let the retry do the work again.
-            ticket.abandon().await;
-        } else if let Some(stored) = ticket.complete(&response).await {
-            audit.idempotency_store = Some(stored);
         }
-        response
     }
 
     async fn decide(
         &self,
-        req: &ActionRequest,
-        update: &Update<'_>,
+        draft: Draft<'_>,
         audit: &mut Audit,
-    ) -> ActionResponse {
-        let sensitive = update.changes_in(&self.sensitive);
-        audit.sensitive_changed = sensitive.iter().map(|c| short_name(c.uri)).collect();
-
+    ) -> (ActionResponse, Option<PreparedNotice>) {
         // The messages are rendered while the directory call is in flight; they are sent only if it allows.
         let now = SystemTime::now();
         let request_id = audit.request_id.clone();
-        let prepare = async { self.prepare(req, update, &sensitive, &request_id, now) };
-        let (verdict, prepared) = if update.departments.is_empty() {
+        let departments = &draft.update.departments;
+        let prepare = async { self.prepare(&draft, &request_id, now) };
+        let (verdict, prepared) = if departments.is_empty() {
             (None, prepare.await)
         } else {
             let check = async {
                 let t = Instant::now();
-                let verdict = self.check_departments(&update.departments).await;
+                let verdict = self.check_departments(departments).await;
                 (verdict, t.elapsed().as_millis())
             };
             let ((verdict, ms), prepared) = tokio::join!(check, prepare);
             audit.directory_ms = Some(ms);
             (Some(verdict), prepared)
         };
-
-        match verdict {
-            None => {}
-            Some(Ok(membership)) => {
-                audit.department_check = Some(match membership {
-                    Membership::Known => "known",
-                    Membership::Unknown => "unknown",
-                });
-                if let Some(answer) = policy::answer_membership(membership) {
-                    return answer;
-                }
-            }
-            Some(Err(e)) => {
-                audit.department_check = Some(e.kind());
-                audit.detail = Some(e.to_string());
-                if self.failure_modes.allow_without_directory {
-                    audit.failure_mode = Some("directory_unavailable_allowed");
-                } else {
-                    audit.failure_mode = Some("directory_unavailable_error");
-                    return match e {
-                        DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
-                        DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
-                        DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
-                            policy::DIRECTORY_BAD_ANSWER
-                        }
-                    };
-                }
-            }
+        if let Some(answer) = verdict.and_then(|v| self.judge_directory(v, audit)) {
+            return (answer, None);
         }
 
         if let Some((report, alert_email)) = prepared.alert {
@@ -302,44 +383,68 @@ impl Guard {
                     audit.failure_mode = Some("alert_undelivered_allowed");
                 } else {
                     audit.failure_mode = Some("alert_undelivered_fail");
-                    return policy::ALERT_UNDELIVERED;
+                    return (policy::ALERT_UNDELIVERED, None);
                 }
             }
         }
+        (ActionResponse::Success, Some(prepared.notice))
+    }
 
-        let t = Instant::now();
-        audit.notice = Some(self.send_notice(prepared.notice).await);
-        audit.notice_ms = Some(t.elapsed().as_millis());
-        ActionResponse::Success
+    /// The answer the directory's verdict forces, if any.
+    fn judge_directory(
+        &self,
+        verdict: Result<Membership, DirectoryError>,
+        audit: &mut Audit,
+    ) -> Option<ActionResponse> {
+        match verdict {
+            Ok(membership) => {
+                audit.department_check = Some(match membership {
+                    Membership::Known => "known",
+                    Membership::Unknown => "unknown",
+                });
+                policy::answer_membership(membership)
+            }
+            Err(e) => {
+                audit.department_check = Some(e.kind());
+                audit.detail = Some(e.to_string());
+                if self.failure_modes.allow_without_directory {
+                    audit.failure_mode = Some("directory_unavailable_allowed");
+                    None
+                } else {
+                    audit.failure_mode = Some("directory_unavailable_error");
+                    Some(match e {
+                        DirectoryError::Timeout(_) => policy::DIRECTORY_TIMEOUT,
+                        DirectoryError::Unreachable => policy::DIRECTORY_UNREACHABLE,
+                        DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
+                            policy::DIRECTORY_BAD_ANSWER
+                        }
+                    })
+                }
+            }
+        }
     }
 
     /// Renders what may have to be sent: the alert (when sensitive claims change) and the person's notice.
-    fn prepare(
-        &self,
-        req: &ActionRequest,
-        update: &Update<'_>,
-        sensitive: &[Change<'_>],
-        request_id: &str,
-        now: SystemTime,
-    ) -> Prepared {
-        let alert = (!sensitive.is_empty()).then(|| {
-            let report = ChangeReport::new(req, request_id, sensitive, self.values, now);
+    fn prepare(&self, draft: &Draft<'_>, request_id: &str, now: SystemTime) -> Prepared {
+        let req = draft.req;
+        let alert = (!draft.sensitive.is_empty()).then(|| {
+            let report = ChangeReport::new(req, request_id, draft.sensitive, self.values, now);
             let email = self
                 .channels
                 .email
                 .then(|| alert::security_alert(&self.templates, &report, &self.alert_recipients));
             (report, email)
         });
-        let watched = update.changes_in(&self.notice.claims);
-        let notice = notice::plan(req, &watched, &self.notice)
-            .map_err(|why| format!("skipped:{}", why.as_str()))
-            .and_then(|plan| {
-                let report = ChangeReport::new(req, request_id, &watched, self.values, now);
+        let notice = match &draft.plan {
+            Err(why) => Err(format!("skipped:{}", why.as_str())),
+            Ok(plan) => {
+                let report = ChangeReport::new(req, request_id, draft.watched, self.values, now);
                 let support = self.notice.support_contact.as_deref();
-                notice::user_notice(&self.templates, req, &report, &plan, support)
+                notice::user_notice(&self.templates, req, &report, plan, support)
                     .map(|email| (email, plan.email_changed))
                     .map_err(|e| format!("failed:template:{}", e.name))
-            });
+            }
+        };
         Prepared { alert, notice }
     }
 
@@ -392,7 +497,7 @@ impl Guard {
     }
 
     /// Tells the person; never changes the answer. Returns the audit entry.
-    async fn send_notice(&self, prepared: Result<(Email, bool), String>) -> String {
+    async fn send_notice(&self, prepared: PreparedNotice) -> String {
         let (message, email_changed) = match prepared {
             Ok(p) => p,
             Err(why) => return why,

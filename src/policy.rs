@@ -156,7 +156,8 @@ pub struct Update<'a> {
     pub written: Vec<&'a Claim>,
     /// The written claims whose new value differs from the current one, or whose current value is unknown.
     pub changes: Vec<Change<'a>>,
-    /// Non-empty new department values, to be checked against the directory.
+    /// New department values, to be checked against the directory: only values the person does not already
+    /// have, so a profile re-sent whole (SCIM PUT) is not blocked by a department since retired.
     pub departments: Vec<&'a str>,
 }
 
@@ -169,12 +170,31 @@ impl<'a> Update<'a> {
             .cloned()
             .collect()
     }
+
+    /// The changes the person is told about: those in `set`, and a change of the e-mail address always (the
+    /// old address must hear of it: that is how an account takeover shows).
+    pub fn notice_changes(&self, set: &ClaimSet) -> Vec<Change<'a>> {
+        self.changes
+            .iter()
+            .filter(|c| set.contains(c.uri) || c.uri == EMAIL_CLAIM)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the e-mail address itself changes.
+    pub fn changes_email(&self) -> bool {
+        self.changes.iter().any(|c| c.uri == EMAIL_CLAIM)
+    }
 }
 
-/// Reads what a request writes. `None` when it writes nothing (no `event.request`, as in password flows): such a
-/// call is allowed with nothing checked or sent.
+/// Reads what a request writes. `None` when it writes nothing (no `event.request` or no claims, as in password
+/// flows): such a call is allowed with nothing checked or sent.
 pub fn update_of(req: &ActionRequest) -> Option<Update<'_>> {
-    let request = req.event.request.as_ref()?;
+    let request = req
+        .event
+        .request
+        .as_ref()
+        .filter(|r| !r.claims.is_empty())?;
     let current: &[UserClaim] = req
         .event
         .user
@@ -182,7 +202,7 @@ pub fn update_of(req: &ActionRequest) -> Option<Update<'_>> {
         .map(|u| u.claims.as_slice())
         .unwrap_or(&[]);
     let written: Vec<&Claim> = request.claims.iter().collect();
-    let changes = written
+    let changes: Vec<Change<'_>> = written
         .iter()
         .filter_map(|claim| {
             let old = current
@@ -199,17 +219,28 @@ pub fn update_of(req: &ActionRequest) -> Option<Update<'_>> {
             }
         })
         .collect();
-    let mut departments: Vec<&str> = written
-        .iter()
-        .filter(|c| c.uri == DEPARTMENT_CLAIM)
-        .flat_map(|c| c.value.values())
-        .collect();
-    departments.dedup();
+    let departments = new_departments(&changes);
     Some(Update {
         written,
         changes,
         departments,
     })
+}
+
+/// The department values a change adds: each value of a changed department claim that the old value lacks.
+fn new_departments<'a>(changes: &[Change<'a>]) -> Vec<&'a str> {
+    let mut departments: Vec<&str> = Vec::new();
+    for change in changes.iter().filter(|c| c.uri == DEPARTMENT_CLAIM) {
+        for value in change.new.values() {
+            let had = change
+                .old
+                .is_some_and(|old| old.values().any(|v| v == value));
+            if !had && !departments.contains(&value) {
+                departments.push(value);
+            }
+        }
+    }
+    departments
 }
 
 /// What the directory said about a department.
@@ -295,5 +326,39 @@ mod tests {
             Some(INVALID_DEPARTMENT)
         );
         assert_eq!(answer_membership(Membership::Known), None);
+    }
+
+    #[test]
+    fn a_department_the_person_already_has_is_not_checked() {
+        // A SCIM PUT re-sends the whole profile: the department is written with the value it has.
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[{"uri":"http://wso2.org/claims/department","value":"Retired"},
+                                 {"uri":"http://wso2.org/claims/mobile","value":"+15550100"}]},
+            "user":{"id":"u","claims":[{"uri":"http://wso2.org/claims/department","value":"Retired"}]}}}"#);
+        let u = update_of(&r).unwrap();
+        assert!(u.departments.is_empty());
+        assert_eq!(u.changes.len(), 1);
+        // A multi-valued department: only the value added is checked.
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[{"uri":"http://wso2.org/claims/department","value":["Retired","HR","HR"]}]},
+            "user":{"id":"u","claims":[{"uri":"http://wso2.org/claims/department","value":["Retired"]}]}}}"#);
+        assert_eq!(update_of(&r).unwrap().departments, ["HR"]);
+    }
+
+    #[test]
+    fn an_email_change_is_always_a_notice_change() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{
+            "request":{"claims":[{"uri":"http://wso2.org/claims/emailaddress","value":"new@x.org"}]},
+            "user":{"id":"u","claims":[{"uri":"http://wso2.org/claims/emailaddress","value":"old@x.org"}]}}}"#);
+        let u = update_of(&r).unwrap();
+        let only_mobile = ClaimSet::parse("mobile").unwrap();
+        assert_eq!(u.notice_changes(&only_mobile).len(), 1);
+        assert!(u.changes_email());
+    }
+
+    #[test]
+    fn empty_claim_lists_write_nothing() {
+        let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":{"claims":null}}}"#);
+        assert!(update_of(&r).is_none());
     }
 }

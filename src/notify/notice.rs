@@ -55,9 +55,13 @@ pub fn plan(
     watched: &[Change<'_>],
     config: &NoticeConfig,
 ) -> Result<NoticePlan, NoNotice> {
+    // A self-made e-mail change is told all the same: it is exactly what an account takeover looks like.
+    let email_change = watched.iter().any(|c| c.uri == EMAIL_CLAIM);
     match config.mode {
         NoticeMode::Off => return Err(NoNotice::Off),
-        NoticeMode::Others if req.event.initiator_type == Some(Initiator::User) => {
+        NoticeMode::Others
+            if req.event.initiator_type == Some(Initiator::User) && !email_change =>
+        {
             return Err(NoNotice::MadeByThePerson);
         }
         _ => {}

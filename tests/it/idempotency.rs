@@ -11,7 +11,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{SesScope, TestApp, closed_port, moto, success, tutorial};
 
-async fn dynamodb() -> aws_sdk_dynamodb::Client {
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .empty_test_environment()
         .test_credentials()
@@ -23,7 +23,7 @@ async fn dynamodb() -> aws_sdk_dynamodb::Client {
 }
 
 /// A fresh table shaped as template.yaml declares it.
-async fn table() -> String {
+pub async fn table() -> String {
     let name = format!("pg-idem-{}", uuid::Uuid::new_v4().simple());
     dynamodb()
         .await

@@ -1,55 +1,9 @@
 //! What an operator reads: one JSON audit line per decision, with the request id, and no attribute value or
 //! secret in any line.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::Value;
 
-use crate::support::{TestApp, tutorial};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<Value> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
-            })
-            .collect()
-    }
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
+use crate::support::{TestApp, capture, tutorial};
 
 #[tokio::test]
 async fn one_audit_line_per_decision_with_names_not_values() {

@@ -10,6 +10,7 @@ mod hostile;
 mod idempotency;
 mod logs;
 mod notice;
+mod once_per_change;
 mod property;
 mod ses;
 mod slack;

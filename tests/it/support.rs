@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -325,4 +325,62 @@ pub async fn ses_client(endpoint: &str) -> aws_sdk_sesv2::Client {
         .load()
         .await;
     aws_sdk_sesv2::Client::new(&sdk)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Logs
+// ---------------------------------------------------------------------------------------------------------------
+
+/// What the service logged while the guard lives (this thread only), as the JSON lines an operator reads.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    pub fn lines(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+impl Captured {
+    /// The audit lines, one per decision.
+    pub fn audits(&self) -> Vec<Value> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l["target"] == "profile_guard::audit")
+            .collect()
+    }
 }
