@@ -1,11 +1,13 @@
 //! The in-process request path: parse, decide, answer.
 //!
-//! `Guard::handle` is measured with the state `make run` uses (embedded department list, log outbox, in-memory
-//! idempotency cache) and no tracing subscriber, so log lines cost only their disabled-callsite check.
+//! `Guard::handle` is measured as users run it: the state `make run` uses (embedded department list, log outbox,
+//! in-memory idempotency map) and the service's own JSON log subscriber at the default level, writing into a sink,
+//! so every call pays for its audit line (and the outbox lines) but not for a terminal.
 //!
-//! The guard remembers every change (idempotency): a body seen before is answered from the cache. The "full path"
-//! benchmarks therefore give every call its own `requestId` (`bench-<name>-<n>`); the "replay" group sends one
-//! body again and again on purpose and measures the cache hit.
+//! The guard remembers a change that sends something (idempotency): such a body seen before is answered from
+//! memory. The "full path" benchmarks therefore give every call its own `requestId` (`bench-<name>-<n>`); the
+//! "replay" group sends one body again and again on purpose (a cache hit for the tutorial; the other two send
+//! nothing, so they are never remembered and take the full path).
 //!
 //! After Criterion's groups (mean and median with confidence intervals), a plain loop times 100 000 calls one by
 //! one per case and prints p50 / p90 / p99 / p99.9 / max, which Criterion does not report. `LATENCY_CALLS=N`
@@ -314,6 +316,14 @@ fn main() {
     let listing = args.iter().any(|a| a == "--list");
     let filter = args.iter().find(|a| !a.starts_with('-')).cloned();
 
+    // As users run it: the default filter (info) and the JSON format, into a sink instead of stdout.
+    let logs = profile_guard::telemetry::json_subscriber(
+        profile_guard::telemetry::default_filter(),
+        std::io::sink,
+    );
+    if tracing::subscriber::set_global_default(logs).is_err() {
+        eprintln!("a tracing subscriber was already set");
+    }
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(5))

@@ -6,11 +6,12 @@
 #   non-sensitive   events/bodies/non-sensitive-change.json
 #   ten-claims      ten claims, four multi-valued, none sensitive (benches/ten-claims.json, shared with benches/request_path.rs)
 #
-# Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency cache never
+# Every request carries its own requestId (a wrk Lua counter), so profile-guard's idempotency map never
 # answers for it: the full path is measured. Each (body, server) pair gets a fresh server process; its peak RSS
 # is VmHWM from /proc after the run (or the largest VmRSS sampled every 0.5 s, if larger). profile-guard runs
-# with its defaults (embedded departments, log outbox) and RUST_LOG=warn; one extra row repeats the non-sensitive
-# body with the default RUST_LOG=info (audit line per request, stdout to /dev/null) to show what the log costs.
+# as users run it: its defaults (embedded departments, log outbox) and RUST_LOG=info (one JSON audit line per
+# request, stdout to /dev/null); one extra row repeats the non-sensitive body with RUST_LOG=warn to show what the
+# audit line costs.
 #
 # BENCH_ROUNDS rounds (3) each measure every pair back to back; the table shows medians over the rounds, and the
 # ratios profile-guard / bare are taken within each round, then their median (steadier on a shared VM).
@@ -20,7 +21,7 @@
 #
 # Knobs: BENCH_DURATION (10s), BENCH_WARMUP (2s), BENCH_CONNECTIONS (32), BENCH_THREADS (1),
 #        BENCH_BODIES ("tutorial non-sensitive ten-claims"), BENCH_ROUNDS (3), BENCH_PIN (1),
-#        BENCH_INFO_LOG_ROW (1), BENCH_SKIP_BUILD (0).
+#        BENCH_WARN_LOG_ROW (1), BENCH_SKIP_BUILD (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -31,7 +32,7 @@ CONNECTIONS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-1}
 BODIES=${BENCH_BODIES:-tutorial non-sensitive ten-claims}
 PIN=${BENCH_PIN:-1}
-INFO_LOG_ROW=${BENCH_INFO_LOG_ROW:-1}
+WARN_LOG_ROW=${BENCH_WARN_LOG_ROW:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 TARGET=${CARGO_TARGET_DIR:-target}
 PG=$TARGET/release/profile-guard
@@ -188,11 +189,11 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up) per ru
   "server pinned: ${SERVER_CPU[*]:-no}"
 for ROUND in $(seq 1 "$ROUNDS"); do
   for body in $BODIES; do
-    measure "profile-guard" profile-guard "$body" warn
-    measure "bare_server" bare "$body" warn
+    measure "profile-guard" profile-guard "$body" info
+    measure "bare_server" bare "$body" info
   done
-  if [ "$INFO_LOG_ROW" = 1 ]; then
-    measure "profile-guard RUST_LOG=info" profile-guard non-sensitive info
+  if [ "$WARN_LOG_ROW" = 1 ]; then
+    measure "profile-guard RUST_LOG=warn" profile-guard non-sensitive warn
   fi
 done
 
