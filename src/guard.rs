@@ -278,7 +278,7 @@ impl Guard {
             Some(Err(e)) => {
                 audit.department_check = Some(e.kind());
                 audit.detail = Some(e.to_string());
-                if self.failure_modes.allow_without_directory {
+                if self.failure_modes.allow_without_directory && e.is_outage() {
                     audit.failure_mode = Some("directory_unavailable_allowed");
                 } else {
                     audit.failure_mode = Some("directory_unavailable_error");

@@ -3,6 +3,7 @@
 
 mod auth;
 mod conformance;
+mod department_path;
 mod directory;
 mod events;
 mod faults;
