@@ -12,6 +12,7 @@ mod idempotency;
 mod logs;
 mod notice;
 mod property;
+mod secrets_shapes;
 mod ses;
 mod slack;
 mod support;
