@@ -19,7 +19,7 @@ use crate::idempotency::{DynamoStore, Idempotency, Retention};
 use crate::notify::slack::SlackWebhook;
 use crate::notify::templates::{TemplateError, Templates};
 use crate::notify::{LogOutbox, Outbox, SesOutbox};
-use crate::secrets::{SecretError, SecretReader, needs_secrets_manager};
+use crate::secrets::{SecretError, SecretKind, SecretReader, needs_secrets_manager};
 
 /// How long one AWS call may take, retries included.
 const AWS_OPERATION_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -118,14 +118,17 @@ pub async fn build_state_with(
         }
         _ => None,
     });
-    let directory_token = match directory_token_source {
-        Some(source) => Some(secrets.read(source).await?),
-        None => None,
+    let directory_token = secrets
+        .read_if_set(directory_token_source, SecretKind::Single)
+        .await?;
+    let credential_kind = match config.auth.mode {
+        AuthMode::Basic => SecretKind::BasicCredential,
+        _ => SecretKind::Single,
     };
-    let auth_credential = match &config.auth.credential {
-        Some(source) => Some(secrets.read(source).await?),
-        None => None,
-    };
+    let auth_credential = secrets
+        .read_if_set(config.auth.credential.as_ref(), credential_kind)
+        .await?;
+    // An inline credential is used as given: this is its check (a stored one was checked as it was read).
     if config.auth.mode == AuthMode::Basic
         && let Some(c) = &auth_credential
         && !secrecy::ExposeSecret::expose_secret(c).contains(':')
@@ -137,7 +140,7 @@ pub async fn build_state_with(
     }
     let slack = match &config.alert.slack_webhook {
         Some(source) => {
-            let url = secrets.read(source).await?;
+            let url = secrets.read(source, SecretKind::Single).await?;
             check_webhook_url(secrecy::ExposeSecret::expose_secret(&url)).map_err(|problem| {
                 SecretError {
                     var: "SLACK_WEBHOOK_URL_SECRET",

@@ -23,6 +23,19 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
+    /// Whether the directory is down or shedding load (a timeout, a refused connection, 5xx, 408, 429). Only an
+    /// outage may let a change through with `DIRECTORY_UNAVAILABLE=allow`: a redirect, 401/403 or an answer that
+    /// is not HTTP points at a misconfiguration (a wrong token or URL), which must not silently allow everything.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            DirectoryError::Timeout(_) | DirectoryError::Unreachable => true,
+            DirectoryError::UnexpectedStatus(status) => {
+                matches!(status, 408 | 429) || (500..=599).contains(status)
+            }
+            DirectoryError::BadAnswer => false,
+        }
+    }
+
     /// A short name for the audit line.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -43,9 +56,58 @@ pub trait Directory: Send + Sync {
     fn describe(&self) -> String;
 }
 
+/// The longest department value any directory is asked about, in bytes. Department names are short; a longer
+/// value is a mistake or a probe, and would make a URL some servers refuse.
+pub const MAX_DEPARTMENT_BYTES: usize = 256;
+
+/// Why a value cannot name a department, so no directory is asked about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotADepartment {
+    Empty,
+    /// `.` or `..`: URL parsers treat them as dot segments even percent-encoded (`%2E%2E`), so
+    /// `/departments/..` would ask for `/` instead.
+    DotSegment,
+    ControlCharacter,
+    TooLong,
+}
+
+impl NotADepartment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotADepartment::Empty => "empty",
+            NotADepartment::DotSegment => "dot_segment",
+            NotADepartment::ControlCharacter => "control_character",
+            NotADepartment::TooLong => "too_long",
+        }
+    }
+}
+
+/// Whether `value` may be looked up. Every other value, percent-encoded by `UrlTemplate::expand`, stays in the
+/// one path segment (or query value) the template gives it.
+pub fn screen(value: &str) -> Result<(), NotADepartment> {
+    if value.is_empty() {
+        Err(NotADepartment::Empty)
+    } else if value.len() > MAX_DEPARTMENT_BYTES {
+        Err(NotADepartment::TooLong)
+    } else if value == "." || value == ".." {
+        Err(NotADepartment::DotSegment)
+    } else if value.chars().any(char::is_control) {
+        Err(NotADepartment::ControlCharacter)
+    } else {
+        Ok(())
+    }
+}
+
 /// Builds the directory the configuration asks for. The HTTP client is built here, once.
 /// `token` is the directory token, already read from wherever the configuration keeps it.
 pub fn from_config(
+    config: &DirectoryConfig,
+    token: Option<SecretString>,
+) -> Result<Box<dyn Directory>, reqwest::Error> {
+    Ok(Box::new(ScreenedDirectory(unscreened(config, token)?)))
+}
+
+fn unscreened(
     config: &DirectoryConfig,
     token: Option<SecretString>,
 ) -> Result<Box<dyn Directory>, reqwest::Error> {
@@ -68,7 +130,41 @@ pub fn from_config(
     })
 }
 
-/// `GET <url with the department>`: 200 means known, 404 unknown, anything else is an error.
+/// Stands in front of every directory (and its cache, so junk is never cached): a value `screen` refuses is
+/// unknown without a call.
+pub struct ScreenedDirectory(pub Box<dyn Directory>);
+
+#[async_trait]
+impl Directory for ScreenedDirectory {
+    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
+        if let Err(why) = screen(department) {
+            tracing::info!(
+                target: "profile_guard::directory",
+                reason = why.as_str(),
+                value_bytes = department.len(),
+                "department value refused without asking the directory"
+            );
+            return Ok(Membership::Unknown);
+        }
+        self.0.lookup(department).await
+    }
+
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+}
+
+/// What a directory's status says about the department. The answers a server gives about a bad or absent value
+/// (400, 404, 410, 414, 422) mean unknown; anything but 200 is otherwise an error.
+fn membership_of(status: u16) -> Result<Membership, DirectoryError> {
+    match status {
+        200 => Ok(Membership::Known),
+        400 | 404 | 410 | 414 | 422 => Ok(Membership::Unknown),
+        other => Err(DirectoryError::UnexpectedStatus(other)),
+    }
+}
+
+/// `GET <url with the department>`: 200 means known, an answer about the value unknown, anything else an error.
 pub struct HttpDirectory {
     client: reqwest::Client,
     url: UrlTemplate,
@@ -112,11 +208,7 @@ impl Directory for HttpDirectory {
             Ok(Err(_)) => return Err(DirectoryError::BadAnswer),
             Ok(Ok(r)) => r,
         };
-        match response.status().as_u16() {
-            200 => Ok(Membership::Known),
-            404 => Ok(Membership::Unknown),
-            other => Err(DirectoryError::UnexpectedStatus(other)),
-        }
+        membership_of(response.status().as_u16())
     }
 
     fn describe(&self) -> String {
@@ -296,6 +388,113 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(150)).await;
         dir.lookup("Legal").await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn screen_refuses_what_cannot_name_a_department() {
+        let long = "D".repeat(MAX_DEPARTMENT_BYTES + 1);
+        let refused: &[(&str, NotADepartment)] = &[
+            ("", NotADepartment::Empty),
+            (".", NotADepartment::DotSegment),
+            ("..", NotADepartment::DotSegment),
+            ("\u{0}", NotADepartment::ControlCharacter),
+            ("HR\n", NotADepartment::ControlCharacter),
+            ("R&D\u{7f}", NotADepartment::ControlCharacter),
+            ("Ops\u{85}", NotADepartment::ControlCharacter),
+            (&long, NotADepartment::TooLong),
+        ];
+        for (value, why) in refused {
+            assert_eq!(screen(value), Err(*why), "{value:?}");
+        }
+        let fit = "é".repeat(MAX_DEPARTMENT_BYTES / 2);
+        for value in [
+            "HR",
+            "R&D / Ops",
+            "...",
+            ". ",
+            "%2E%2E",
+            "Ünïcode Dept",
+            fit.as_str(),
+        ] {
+            assert_eq!(screen(value), Ok(()), "{value:?}");
+        }
+    }
+
+    const TEMPLATE: &str = "http://dir.example/departments/{department}";
+
+    #[test]
+    fn without_the_screen_dot_dot_would_leave_its_segment() {
+        // Why the screen exists: the URL library normalises an encoded `..` away.
+        let url = UrlTemplate::parse(TEMPLATE).unwrap().expand("..");
+        assert_eq!(reqwest::Url::parse(&url).unwrap().path(), "/");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_screened_value_stays_in_its_one_segment(value in "\\PC{1,40}|[./%2Ee]{1,4}|.{1,20}") {
+            proptest::prop_assume!(screen(&value).is_ok());
+            let url = reqwest::Url::parse(&UrlTemplate::parse(TEMPLATE).unwrap().expand(&value)).unwrap();
+            let segments: Vec<&str> = url.path_segments().unwrap().collect();
+            proptest::prop_assert_eq!(segments.len(), 2);
+            proptest::prop_assert_eq!(segments[0], "departments");
+            let decoded = percent_encoding::percent_decode_str(segments[1]).decode_utf8().unwrap();
+            proptest::prop_assert_eq!(decoded, value.as_str());
+            proptest::prop_assert!(url.query().is_none() && url.fragment().is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_screen_stands_in_front_of_the_cache() {
+        let (cached, calls) = cached(Ok(Membership::Known));
+        let dir = ScreenedDirectory(Box::new(cached));
+        for junk in ["..", ".", "a\u{0}", &"x".repeat(4000)] {
+            assert_eq!(dir.lookup(junk).await, Ok(Membership::Unknown));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "no call, nothing cached");
+        assert_eq!(dir.lookup("HR").await, Ok(Membership::Known));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn every_configured_directory_is_screened() {
+        let configs = [
+            DirectoryConfig::Embedded {
+                departments: vec!["..".to_owned()],
+            },
+            DirectoryConfig::Http {
+                // Nothing listens on port 9 of loopback: an unscreened lookup would fail, not answer unknown.
+                url: UrlTemplate::parse("http://127.0.0.1:9/d/{department}").unwrap(),
+                token: None,
+                timeout: Duration::from_millis(200),
+                cache: None,
+            },
+        ];
+        for config in &configs {
+            let dir = from_config(config, None).unwrap();
+            assert_eq!(
+                dir.lookup("..").await,
+                Ok(Membership::Unknown),
+                "{}",
+                dir.describe()
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_about_the_value_mean_unknown_and_only_outages_may_fail_open() {
+        for status in [400, 404, 410, 414, 422] {
+            assert_eq!(membership_of(status), Ok(Membership::Unknown), "{status}");
+        }
+        assert_eq!(membership_of(200), Ok(Membership::Known));
+        for status in [500, 502, 503, 504, 408, 429] {
+            assert!(membership_of(status).unwrap_err().is_outage(), "{status}");
+        }
+        for status in [201, 204, 301, 302, 304, 401, 403, 405, 409] {
+            assert!(!membership_of(status).unwrap_err().is_outage(), "{status}");
+        }
+        assert!(DirectoryError::Timeout(Duration::from_secs(1)).is_outage());
+        assert!(DirectoryError::Unreachable.is_outage());
+        assert!(!DirectoryError::BadAnswer.is_outage());
     }
 
     #[tokio::test]

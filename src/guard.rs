@@ -407,7 +407,7 @@ impl Guard {
             Err(e) => {
                 audit.department_check = Some(e.kind());
                 audit.detail = Some(e.to_string());
-                if self.failure_modes.allow_without_directory {
+                if self.failure_modes.allow_without_directory && e.is_outage() {
                     audit.failure_mode = Some("directory_unavailable_allowed");
                     None
                 } else {

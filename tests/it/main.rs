@@ -3,6 +3,7 @@
 
 mod auth;
 mod conformance;
+mod department_path;
 mod directory;
 mod events;
 mod faults;
@@ -12,6 +13,7 @@ mod logs;
 mod notice;
 mod once_per_change;
 mod property;
+mod secrets_shapes;
 mod ses;
 mod slack;
 mod support;
