@@ -2,6 +2,7 @@
 //! (moto's server), every `events/` file replayed, and WSO2's conformance data checked.
 
 mod auth;
+mod channel_limits;
 mod conformance;
 mod directory;
 mod events;
@@ -9,8 +10,10 @@ mod faults;
 mod hostile;
 mod idempotency;
 mod logs;
+mod masking;
 mod notice;
 mod property;
 mod ses;
 mod slack;
 mod support;
+mod templates_startup;
