@@ -3,10 +3,14 @@
 use serde::Serialize;
 
 use super::templates::{RenderError, Templates};
-use super::{ChangeReport, Email, initiator_phrase, one_line};
+use super::{ChangeReport, Email, initiator_phrase, name_summary, one_line, subject_line};
+use crate::action::Initiator;
 use crate::notify::mask::ValueDisplay;
 
 const NOT_SENT: &str = "(not sent)";
+
+/// About this many characters of attribute names in the subject; the rest are counted.
+const SUBJECT_NAMES_CHARS: usize = 60;
 
 #[derive(Serialize)]
 struct AlertContext<'a> {
@@ -20,6 +24,8 @@ struct AlertContext<'a> {
     request_id: &'a str,
     time: String,
     attributes: Vec<AttributeLine>,
+    /// The names for one line: "Mobile number, Email address …and 3 more".
+    attribute_names: String,
     values_note: &'a str,
 }
 
@@ -36,7 +42,17 @@ pub fn security_alert(
     report: &ChangeReport,
     recipients: &[String],
 ) -> Result<Email, RenderError> {
-    let context = AlertContext {
+    let context = alert_context(report);
+    Ok(Email {
+        to: recipients.to_vec(),
+        subject: subject_line(&templates.render("alert.subject.txt", &context)?),
+        text: templates.render("alert.txt", &context)?,
+        html: templates.render("alert.html", &context)?,
+    })
+}
+
+fn alert_context(report: &ChangeReport) -> AlertContext<'_> {
+    AlertContext {
         user_id: one_line(&report.user_id, 200),
         tenant: one_line(&report.tenant, 200),
         organization: report.organization.as_deref().map(|o| one_line(o, 200)),
@@ -62,18 +78,27 @@ pub fn security_alert(
                 new: one_line(&a.new, 300),
             })
             .collect(),
+        attribute_names: name_summary(
+            report.attributes.iter().map(|a| a.name.as_str()),
+            SUBJECT_NAMES_CHARS,
+        ),
         values_note: match report.values {
             ValueDisplay::Masked => "Values are masked (ALERT_VALUES=masked).",
             ValueDisplay::Full => "Values are shown in full (ALERT_VALUES=full).",
             ValueDisplay::None => "Values are hidden (ALERT_VALUES=none).",
         },
-    };
-    Ok(Email {
-        to: recipients.to_vec(),
-        subject: one_line(templates.render("alert.subject.txt", &context)?.trim(), 250),
-        text: templates.render("alert.txt", &context)?,
-        html: templates.render("alert.html", &context)?,
-    })
+    }
+}
+
+/// Alert contexts that together reach every part of an alert template: each optional fact present and missing.
+pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
+    [
+        ChangeReport::sample(true, Some(Initiator::Admin)),
+        ChangeReport::sample(false, None),
+    ]
+    .iter()
+    .map(|report| minijinja::Value::from(minijinja::value::Serde(alert_context(report))))
+    .collect()
 }
 
 #[cfg(test)]
@@ -170,6 +195,40 @@ mod tests {
         assert!(
             !email.text.contains("\nBcc:"),
             "a value cannot add a line to the body either"
+        );
+    }
+
+    #[test]
+    fn subject_names_what_fits_and_counts_the_rest() {
+        let mut r = report(BODY, ValueDisplay::Masked);
+        let template = r.attributes[0].clone();
+        r.attributes = (0..100)
+            .map(|i| crate::notify::ChangedAttribute {
+                name: format!("custom{i:03}"),
+                ..template.clone()
+            })
+            .collect();
+        let email = security_alert(&Templates::built_in().unwrap(), &r, &[]).unwrap();
+        assert!(email.subject.chars().count() <= 200, "{}", email.subject);
+        assert!(
+            email.subject.starts_with(
+                "[profile-guard] Sensitive profile change (custom000, custom001, custom002, custom003, custom004"
+            ),
+            "{}",
+            email.subject
+        );
+        assert!(
+            email
+                .subject
+                .contains(" more) for user u-1<script> in testwso2 (2210)"),
+            "{}",
+            email.subject
+        );
+        assert!(
+            email
+                .text
+                .contains("  - custom099: (not sent) -> +9477*****48"),
+            "the body lists every one"
         );
     }
 

@@ -111,6 +111,39 @@ impl ChangeReport {
     }
 }
 
+impl ChangeReport {
+    /// A report for proving templates at start-up, by the same context code as real messages: every optional
+    /// fact present (`full`) or every one missing.
+    pub(crate) fn sample(full: bool, initiator: Option<Initiator>) -> Self {
+        let optional = |s: &str| full.then(|| s.to_owned());
+        let attribute = |short: &str, old: Option<String>, new: &str| ChangedAttribute {
+            name: readable_name(&format!("{WSO2_CLAIM_PREFIX}{short}")),
+            uri: format!("{WSO2_CLAIM_PREFIX}{short}"),
+            old,
+            new: new.to_owned(),
+        };
+        ChangeReport {
+            request_id: "sample-request".into(),
+            user_id: "sample-user".into(),
+            shared_user_id: optional("sample-shared-user"),
+            tenant: "sample.example (1)".into(),
+            organization: optional("Sample"),
+            user_store: "DEFAULT".into(),
+            initiator,
+            at: SystemTime::UNIX_EPOCH,
+            attributes: vec![
+                attribute("mobile", optional("+9477*****48"), "+9477*****49"),
+                attribute("emailaddress", None, "(cleared)"),
+            ],
+            values: if full {
+                ValueDisplay::Masked
+            } else {
+                ValueDisplay::Full
+            },
+        }
+    }
+}
+
 /// "an administrator", "the user themself", …: who made the change, for a sentence.
 pub fn initiator_phrase(initiator: Option<&Initiator>) -> &'static str {
     match initiator {
@@ -172,6 +205,39 @@ pub fn one_line(s: &str, max: usize) -> String {
     out
 }
 
+/// The longest subject a message gets, in characters.
+pub const SUBJECT_CHARS: usize = 200;
+
+/// A rendered subject as sent: one line, at most [`SUBJECT_CHARS`] characters with the mark of a cut.
+pub fn subject_line(rendered: &str) -> String {
+    one_line(rendered.trim(), SUBJECT_CHARS - 1)
+}
+
+/// At most this many characters of one name in a list of names.
+const LISTED_NAME_CHARS: usize = 40;
+
+/// Attribute names for one line: joined with ", " while they fit in about `budget` characters, the others
+/// counted ("Mobile number, Email address …and 3 more"). The first name is always shown.
+pub fn name_summary<'a>(names: impl ExactSizeIterator<Item = &'a str>, budget: usize) -> String {
+    let total = names.len();
+    let mut out = String::new();
+    let mut used = 0;
+    for (i, name) in names.enumerate() {
+        let name = one_line(name, LISTED_NAME_CHARS);
+        let len = name.chars().count();
+        if i > 0 {
+            if used + 2 + len > budget {
+                return format!("{out} …and {} more", total - i);
+            }
+            out.push_str(", ");
+            used += 2;
+        }
+        out.push_str(&name);
+        used += len;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,5 +264,32 @@ mod tests {
         );
         assert_eq!(readable_name("http://wso2.org/claims/x\ny"), "x y");
         assert_eq!(readable_name("urn:custom"), "urn:custom");
+    }
+
+    #[test]
+    fn name_lists_are_cut_and_counted() {
+        let names = ["Mobile number", "Email address", "Department"];
+        assert_eq!(
+            name_summary(names.iter().copied(), 60),
+            "Mobile number, Email address, Department"
+        );
+        assert_eq!(
+            name_summary(names.iter().copied(), 30),
+            "Mobile number, Email address …and 1 more"
+        );
+        let long = "n".repeat(500);
+        assert_eq!(
+            name_summary([long.as_str(), "x"].into_iter(), 10),
+            format!("{}… …and 1 more", "n".repeat(40))
+        );
+        assert_eq!(name_summary(std::iter::empty(), 10), "");
+    }
+
+    #[test]
+    fn subjects_are_capped() {
+        let s = subject_line(&format!(" {}\n", "s".repeat(500)));
+        assert_eq!(s.chars().count(), SUBJECT_CHARS);
+        assert!(s.ends_with('…'));
+        assert_eq!(subject_line(" Short\n"), "Short");
     }
 }

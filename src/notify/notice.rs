@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::templates::{RenderError, Templates};
-use super::{ChangeReport, Email, one_line};
+use super::{ChangeReport, Email, one_line, subject_line};
 use crate::action::{ActionRequest, ClaimValue, Initiator};
 use crate::config::{NoticeConfig, NoticeMode, is_plausible_email};
 use crate::notify::mask::ValueDisplay;
@@ -143,7 +143,29 @@ pub fn user_notice(
         .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
         .map(|t| one_line(t, 100))
         .unwrap_or_else(|| "organization".into());
-    let context = NoticeContext {
+    let context = notice_context(
+        given_name,
+        tenant_name,
+        report,
+        plan.email_changed,
+        support_contact,
+    );
+    Ok(Email {
+        to: plan.to.clone(),
+        subject: subject_line(&templates.render("notice.subject.txt", &context)?),
+        text: templates.render("notice.txt", &context)?,
+        html: templates.render("notice.html", &context)?,
+    })
+}
+
+fn notice_context<'a>(
+    given_name: Option<String>,
+    tenant_name: String,
+    report: &'a ChangeReport,
+    email_changed: bool,
+    support_contact: Option<&'a str>,
+) -> NoticeContext<'a> {
+    NoticeContext {
         given_name,
         tenant_name,
         initiator: match &report.initiator {
@@ -162,19 +184,36 @@ pub fn user_notice(
                 new: one_line(&a.new, 300),
             })
             .collect(),
-        email_changed: plan.email_changed,
+        email_changed,
         support_contact,
         values_masked: report.values == ValueDisplay::Masked,
-    };
-    Ok(Email {
-        to: plan.to.clone(),
-        subject: one_line(
-            templates.render("notice.subject.txt", &context)?.trim(),
-            200,
-        ),
-        text: templates.render("notice.txt", &context)?,
-        html: templates.render("notice.html", &context)?,
-    })
+    }
+}
+
+/// Notice contexts that together reach every part of a notice template: each initiator's wording, with every
+/// optional fact present and with every one missing.
+pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
+    let initiators = [
+        Some(Initiator::User),
+        Some(Initiator::Admin),
+        Some(Initiator::Application),
+        None,
+    ];
+    let mut samples = Vec::new();
+    for initiator in initiators {
+        for full in [true, false] {
+            let report = ChangeReport::sample(full, initiator.clone());
+            let context = notice_context(
+                full.then(|| "Sample".to_owned()),
+                "sample.example".to_owned(),
+                &report,
+                full,
+                full.then_some("help@sample.example"),
+            );
+            samples.push(minijinja::Value::from(minijinja::value::Serde(context)));
+        }
+    }
+    samples
 }
 
 #[cfg(test)]

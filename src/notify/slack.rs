@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use super::outbox::DeliveryError;
-use super::{ChangeReport, initiator_phrase, one_line};
+use super::{ChangeReport, initiator_phrase, name_summary};
 
 pub struct SlackWebhook {
     client: reqwest::Client,
@@ -71,55 +71,208 @@ fn fail(kind: &'static str, detail: &str) -> DeliveryError {
     }
 }
 
-/// Slack's own escaping for text: only `&`, `<` and `>` are special (they start links and mentions).
-pub fn escape_slack(s: &str) -> String {
-    one_line(s, 300)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Slack's limits on a message (Block Kit reference): longer section text or more blocks are rejected with
+/// `invalid_blocks`.
+const MAX_BLOCKS: usize = 50;
+const SECTION_CHARS: usize = 3000;
+/// Attribute lines listed at most: a chat message stays readable, the e-mail alert lists every one.
+const MAX_LINES: usize = 40;
+/// Characters of one attribute's name and of one value in a line, after escaping.
+const NAME_CHARS: usize = 80;
+const VALUE_CHARS: usize = 150;
+/// A fact (user id, tenant, …) in the facts section and in `text`.
+const FACT_CHARS: usize = 200;
+/// About this many characters of attribute names in `text` (what notifications show).
+const TEXT_NAMES_CHARS: usize = 150;
+/// The longest attribute line: "• *name*: old → new".
+const LINE_CHARS: usize = 3 + NAME_CHARS + 3 + VALUE_CHARS + 3 + VALUE_CHARS;
+
+// Every line fits in a section, and the listed lines (plus the "…and N more" line) fit in the blocks left after
+// the header and the facts, however long each is.
+const _: () = assert!(LINE_CHARS <= SECTION_CHARS);
+const _: () = assert!(2 + (MAX_LINES + 1).div_ceil(SECTION_CHARS / (LINE_CHARS + 1)) <= MAX_BLOCKS);
+
+/// `s` on one line with Slack's escaping (only `&`, `<` and `>` are special: they start links and mentions), at
+/// most `max` characters after escaping; a cut is marked with `…` and never splits an escape.
+pub fn escape_slack(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    // Bytes of `out` that still leave room for the `…` of a cut.
+    let mut keep = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let piece: &str = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            c if c.is_control() => " ",
+            c => c.encode_utf8(&mut buf),
+        };
+        let n = piece.chars().count();
+        if used + n > max {
+            out.truncate(keep);
+            out.push('…');
+            return out;
+        }
+        out.push_str(piece);
+        used += n;
+        if used < max {
+            keep = out.len();
+        }
+    }
+    out
 }
 
-/// The message: a plain `text` (used in notifications) and blocks with the facts.
+/// The message: a plain `text` (used in notifications) and blocks with the facts, within Slack's limits.
 pub fn payload(report: &ChangeReport) -> Value {
-    let names: Vec<String> = report
-        .attributes
-        .iter()
-        .map(|a| escape_slack(&a.name))
-        .collect();
+    let names = name_summary(
+        report.attributes.iter().map(|a| a.name.as_str()),
+        TEXT_NAMES_CHARS,
+    );
     let text = format!(
         "Sensitive profile change ({}) for user {} in {}, by {}",
-        names.join(", "),
-        escape_slack(&report.user_id),
-        escape_slack(&report.tenant),
+        escape_slack(&names, 2 * TEXT_NAMES_CHARS),
+        escape_slack(&report.user_id, FACT_CHARS),
+        escape_slack(&report.tenant, FACT_CHARS),
         initiator_phrase(report.initiator.as_ref())
     );
-    let changes: Vec<String> = report
+    let facts = format!(
+        "*User id:* {}\n*Tenant:* {}\n*User store:* {}\n*Changed by:* {}\n*Request id:* {}\n*Time (UTC):* {}",
+        escape_slack(&report.user_id, FACT_CHARS),
+        escape_slack(&report.tenant, FACT_CHARS),
+        escape_slack(&report.user_store, FACT_CHARS),
+        initiator_phrase(report.initiator.as_ref()),
+        escape_slack(&report.request_id, FACT_CHARS),
+        humantime::format_rfc3339_seconds(report.at)
+    );
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": "Sensitive profile change"}}),
+        section(facts),
+    ];
+    blocks.extend(sections(&change_lines(report)).into_iter().map(section));
+    json!({"text": text, "blocks": blocks})
+}
+
+fn section(text: String) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+}
+
+/// One line per attribute, the first `MAX_LINES` of them, then how many more there are.
+fn change_lines(report: &ChangeReport) -> Vec<String> {
+    let mut lines: Vec<String> = report
         .attributes
         .iter()
+        .take(MAX_LINES)
         .map(|a| {
             format!(
                 "• *{}*: {} → {}",
-                escape_slack(&a.name),
-                escape_slack(a.old.as_deref().unwrap_or("(not sent)")),
-                escape_slack(&a.new)
+                escape_slack(&a.name, NAME_CHARS),
+                escape_slack(a.old.as_deref().unwrap_or("(not sent)"), VALUE_CHARS),
+                escape_slack(&a.new, VALUE_CHARS)
             )
         })
         .collect();
-    let facts = format!(
-        "*User id:* {}\n*Tenant:* {}\n*User store:* {}\n*Changed by:* {}\n*Request id:* {}\n*Time (UTC):* {}",
-        escape_slack(&report.user_id),
-        escape_slack(&report.tenant),
-        escape_slack(&report.user_store),
-        initiator_phrase(report.initiator.as_ref()),
-        escape_slack(&report.request_id),
-        humantime::format_rfc3339_seconds(report.at)
-    );
-    json!({
-        "text": text,
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "Sensitive profile change"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": facts}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": changes.join("\n")}},
-        ]
-    })
+    if report.attributes.len() > MAX_LINES {
+        lines.push(format!("…and {} more", report.attributes.len() - MAX_LINES));
+    }
+    lines
+}
+
+/// Packs whole lines into section texts of at most `SECTION_CHARS` characters each.
+fn sections(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut used = 0;
+    for line in lines {
+        let n = line.chars().count();
+        if used > 0 && used + 1 + n > SECTION_CHARS {
+            out.push(std::mem::take(&mut current));
+            used = 0;
+        }
+        if used > 0 {
+            current.push('\n');
+            used += 1;
+        }
+        current.push_str(line);
+        used += n;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::ChangedAttribute;
+    use crate::notify::mask::ValueDisplay;
+    use std::time::UNIX_EPOCH;
+
+    /// A report as large and as full of escaped characters as the limits let through.
+    fn huge_report(attributes: usize) -> ChangeReport {
+        let worst = "&<>".repeat(2000);
+        ChangeReport {
+            request_id: "r-1".into(),
+            user_id: worst.clone(),
+            shared_user_id: Some(worst.clone()),
+            tenant: worst.clone(),
+            organization: Some(worst.clone()),
+            user_store: worst.clone(),
+            initiator: None,
+            at: UNIX_EPOCH,
+            attributes: (0..attributes)
+                .map(|i| ChangedAttribute {
+                    name: format!("{i}{worst}"),
+                    uri: format!("urn:{i}"),
+                    old: Some(worst.clone()),
+                    new: worst.clone(),
+                })
+                .collect(),
+            values: ValueDisplay::Full,
+        }
+    }
+
+    fn texts<'a>(payload: &'a Value, kind: &str) -> Vec<&'a str> {
+        payload["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == kind)
+            .map(|b| b["text"]["text"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn any_report_fits_slacks_limits() {
+        for n in [1, 7, 40, 41, 100, 10_000] {
+            let payload = payload(&huge_report(n));
+            assert!(payload["blocks"].as_array().unwrap().len() <= 50, "{n}");
+            assert!(payload["text"].as_str().unwrap().chars().count() <= 40_000);
+            for header in texts(&payload, "header") {
+                assert!(header.chars().count() <= 150);
+            }
+            let sections = texts(&payload, "section");
+            for section in &sections {
+                assert!(
+                    section.chars().count() <= 3000,
+                    "{n}: {}",
+                    section.chars().count()
+                );
+            }
+            let last = sections.last().unwrap().lines().last().unwrap();
+            if n > 40 {
+                assert_eq!(last, format!("…and {} more", n - 40));
+            } else {
+                assert!(last.starts_with("• *"), "{last}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_never_splits_an_escape() {
+        let payload = payload(&huge_report(1));
+        let line = texts(&payload, "section")[1];
+        assert!(line.ends_with("&gt;…") || line.ends_with("&amp;…") || line.ends_with("&lt;…"));
+    }
 }

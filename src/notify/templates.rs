@@ -1,11 +1,12 @@
 //! Message templates: built in (the files under `templates/` in the repository), each replaceable without
 //! recompiling by a file of the same name in `TEMPLATE_DIR`. Templates are compiled and test-rendered once at
-//! start-up, so a broken one stops the service with its name instead of failing an alert later. HTML templates
-//! escape every value; subjects are forced onto one line after rendering.
+//! start-up, with strict undefined values and sample contexts built by the code that builds real ones, so a
+//! broken one stops the service with its name instead of failing every alert later. HTML templates escape every
+//! value; subjects are forced onto one line after rendering.
 
 use std::path::Path;
 
-use minijinja::{AutoEscape, Environment};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
 /// Every template: file name and built-in text.
@@ -54,6 +55,8 @@ impl Templates {
     /// The built-in templates, each replaced by `dir/<name>` where that file exists.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
+        // A misspelt variable is an error, not an empty string: the start-up proof below then catches it.
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
                 AutoEscape::Html
@@ -93,6 +96,7 @@ impl Templates {
                 problem: "is not a directory".into(),
             });
         }
+        prove(&env)?;
         Ok(Templates { env, overridden })
     }
 
@@ -108,5 +112,75 @@ impl Templates {
                 name,
                 problem: e.to_string(),
             })
+    }
+}
+
+/// Renders every template with sample contexts (each optional value present and missing, each initiator), so that
+/// an unknown variable or filter fails here, at start-up, and never on a real change.
+fn prove(env: &Environment<'static>) -> Result<(), TemplateError> {
+    let alerts = super::alert::sample_contexts();
+    let notices = super::notice::sample_contexts();
+    for (name, _) in BUILT_IN {
+        let samples = if name.starts_with("alert.") {
+            &alerts
+        } else {
+            &notices
+        };
+        let failed = |e: minijinja::Error| TemplateError {
+            file: name.to_owned(),
+            problem: format!("does not render a sample message: {e}"),
+        };
+        let template = env.get_template(name).map_err(failed)?;
+        for sample in samples {
+            template.render(sample).map_err(failed)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples_for(name: &str) -> Vec<minijinja::Value> {
+        if name.starts_with("alert.") {
+            super::super::alert::sample_contexts()
+        } else {
+            super::super::notice::sample_contexts()
+        }
+    }
+
+    #[test]
+    fn built_in_templates_never_print_a_missing_value() {
+        let templates = Templates::built_in().unwrap();
+        assert!(templates.overridden.is_empty());
+        for (name, _) in BUILT_IN {
+            for sample in samples_for(name) {
+                let out = templates
+                    .env
+                    .get_template(name)
+                    .and_then(|t| t.render(&sample))
+                    .unwrap();
+                assert!(
+                    !out.split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w.eq_ignore_ascii_case("none")),
+                    "{name} prints a missing value:\n{out}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_variable_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("pg-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("notice.txt"), "{{ given_nmae }}").unwrap();
+        let error = Templates::load(Some(&dir)).err().map(|e| e.to_string());
+        std::fs::remove_dir_all(&dir).unwrap();
+        let error = error.expect("an unknown variable stops loading");
+        assert!(
+            error.starts_with("TEMPLATE_DIR: notice.txt: does not render"),
+            "{error}"
+        );
     }
 }

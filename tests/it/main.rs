@@ -2,6 +2,7 @@
 //! (moto's server), every `events/` file replayed, and WSO2's conformance data checked.
 
 mod auth;
+mod channel_limits;
 mod conformance;
 mod department_path;
 mod directory;
@@ -10,6 +11,7 @@ mod faults;
 mod hostile;
 mod idempotency;
 mod logs;
+mod masking;
 mod notice;
 mod once_per_change;
 mod property;
@@ -17,3 +19,4 @@ mod secrets_shapes;
 mod ses;
 mod slack;
 mod support;
+mod templates_startup;
