@@ -4,6 +4,7 @@
 mod auth;
 mod conformance;
 mod directory;
+mod edge;
 mod events;
 mod faults;
 mod hostile;
@@ -13,4 +14,5 @@ mod notice;
 mod property;
 mod ses;
 mod slack;
+mod stalled;
 mod support;
