@@ -197,7 +197,16 @@ impl Guard {
     /// Decides one call: parse, check, alert, notify, answer. Never fails: every problem maps to a contract
     /// answer, and the whole call ends within the deadline.
     pub async fn handle(&self, body: &[u8], call: &CallInfo) -> ActionResponse {
-        let started = Instant::now();
+        self.handle_since(body, call, Instant::now()).await
+    }
+
+    /// As `handle`, for a call that arrived at `started`: the deadline counts from then, the body read included.
+    pub async fn handle_since(
+        &self,
+        body: &[u8],
+        call: &CallInfo,
+        started: Instant,
+    ) -> ActionResponse {
         let deadline = started + self.deadline;
         let mut audit = Audit::new(String::new());
         let decided =

@@ -1,12 +1,16 @@
-//! Property test: thousands of generated bodies, well-formed and not, thrown at the router; every answer must be
-//! one the identity server accepts (status, content type, body shape, character set), and nothing may panic.
+//! Property tests: thousands of generated bodies, well-formed and not, thrown at the router; every answer must be
+//! one the identity server accepts (status, content type, body shape, character set), and nothing may panic. And
+//! generated request lines (methods, paths, query strings): every answer is JSON, whatever the router makes of it.
 
 use std::sync::OnceLock;
 
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use percent_encoding::{NON_ALPHANUMERIC, percent_encode};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_contract_valid};
+use crate::support::{Answer, TestApp, assert_contract_valid};
 
 const CASES: u32 = 10_000;
 
@@ -137,5 +141,122 @@ proptest! {
         let (rt, app) = runtime_and_app();
         let answer = rt.block_on(app.post(body.clone()));
         assert_contract_valid(&answer, &String::from_utf8_lossy(&body));
+    }
+}
+
+/// Request lines tried per run: the router answers these without a body to parse, so they are quick.
+const REQUEST_LINE_CASES: u32 = 10_000;
+
+fn method() -> impl Strategy<Value = Method> {
+    prop_oneof![
+        4 => Just(Method::POST),
+        1 => Just(Method::GET),
+        1 => Just(Method::HEAD),
+        1 => Just(Method::PUT),
+        1 => Just(Method::DELETE),
+        1 => Just(Method::OPTIONS),
+        1 => Just(Method::PATCH),
+        1 => Just(Method::TRACE),
+        1 => Just(Method::CONNECT),
+        1 => "(post|Post|FOO|M-SEARCH|PROPFIND|[A-Z]{1,12})"
+            .prop_map(|m| Method::from_bytes(m.as_bytes()).unwrap()),
+    ]
+}
+
+fn encoded_bytes(max: usize) -> impl Strategy<Value = String> {
+    prop::collection::vec(any::<u8>(), 0..max)
+        .prop_map(|b| percent_encode(&b, NON_ALPHANUMERIC).to_string())
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just("pre-update-profile".to_owned()),
+        1 => Just("prod".to_owned()),
+        1 => Just(".".to_owned()),
+        1 => Just("..".to_owned()),
+        1 => Just(String::new()),
+        // Escapes that decode to invalid UTF-8 (a lone continuation byte, a cut sequence, an overlong form).
+        1 => Just("%FF".to_owned()),
+        1 => Just("%C3%28".to_owned()),
+        1 => Just("%E2%82".to_owned()),
+        1 => Just("%C0%AF".to_owned()),
+        1 => Just("%00".to_owned()),
+        1 => Just("%2F%2e%2E".to_owned()),
+        2 => encoded_bytes(16),
+        2 => "[a-zA-Z0-9._~!$&'()*+,;=:@-]{1,12}",
+        1 => (1usize..8_000).prop_map(|n| "a".repeat(n)),
+    ]
+}
+
+fn query() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just(String::new()),
+        1 => Just("?".to_owned()),
+        1 => Just("?%FF=%FE&&=&a=%".to_owned()),
+        1 => "[a-zA-Z0-9=&;%+]{0,40}".prop_map(|q| format!("?{q}")),
+        1 => (encoded_bytes(32), encoded_bytes(32)).prop_map(|(k, v)| format!("?{k}={v}")),
+    ]
+}
+
+fn path() -> impl Strategy<Value = String> {
+    let shape = prop_oneof![
+        1 => Just("/pre-update-profile".to_owned()),
+        1 => Just("/".to_owned()),
+        3 => segment().prop_map(|stage| format!("/{stage}/pre-update-profile")),
+        3 => prop::collection::vec(segment(), 0..6).prop_map(|s| format!("/{}", s.join("/"))),
+    ];
+    (shape, query()).prop_map(|(path, query)| format!("{path}{query}"))
+}
+
+/// A JSON answer: a contract answer, or one of the router's own refusals of the request line (404 for no such
+/// path, 405 for a method other than POST) in the same ERROR shape.
+fn assert_json_answer(a: &Answer, method: &Method, what: &str) {
+    assert_eq!(
+        a.content_type.as_deref(),
+        Some("application/json"),
+        "{what}: {a:?}"
+    );
+    let routing = match a.status {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        _ => return assert_contract_valid(a, what),
+    };
+    if *method == Method::HEAD {
+        // A HEAD answer carries headers only.
+        return;
+    }
+    assert_eq!(a.body["actionStatus"], "ERROR", "{what}: {a:?}");
+    assert_eq!(a.body["errorMessage"], routing, "{what}: {a:?}");
+    let description = a.body["errorDescription"].as_str().unwrap_or_default();
+    assert!(
+        profile_guard::action::is_contract_text(description, 300),
+        "{what}: {a:?}"
+    );
+    assert_eq!(
+        a.body.as_object().map(|o| o.len()),
+        Some(3),
+        "{what}: {a:?}"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: REQUEST_LINE_CASES,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_generated_request_line_gets_a_json_answer(method in method(), path in path()) {
+        let (rt, app) = runtime_and_app();
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path.as_str())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{}}"#))
+            .unwrap();
+        let answer = rt.block_on(app.request(request));
+        let what = format!("{method} {}", path.chars().take(200).collect::<String>());
+        assert_json_answer(&answer, &method, &what);
     }
 }
