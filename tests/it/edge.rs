@@ -1,59 +1,11 @@
 //! The edges of the router: whatever the request line (a path that decodes to invalid UTF-8, an unknown path, a
 //! query string, a method other than POST), the answer is JSON and the refusal has its audit line.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use axum::body::Body;
 use axum::http::{Method, Request, header};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, success};
-
-/// Log lines written on this thread while the guard lives.
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    /// The audit lines written so far, oldest first (and forgets them).
-    pub fn take_audits(&self) -> Vec<Value> {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|l| l["target"] == "profile_guard::audit")
-            .collect()
-    }
-}
-
-pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    // While only one subscriber exists, tracing caches a log statement's interest from the subscriber of the
-    // thread that reaches it first: a statement first reached by a test without a subscriber would never be
-    // logged here. With a second (idle) subscriber alive it asks all of them.
-    static IDLE: OnceLock<tracing::Dispatch> = OnceLock::new();
-    IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
+use crate::support::{TestApp, capture, success};
 
 fn routing(message: &str, description: &str) -> Value {
     json!({"actionStatus": "ERROR", "errorMessage": message, "errorDescription": description})

@@ -17,8 +17,7 @@ use tokio::time::timeout;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::edge::capture;
-use crate::support::{TestApp, success, tutorial};
+use crate::support::{TestApp, capture, success, tutorial};
 
 const HEADER_LIMIT: Duration = Duration::from_millis(500);
 const DEADLINE: Duration = Duration::from_millis(800);

@@ -362,6 +362,11 @@ impl Captured {
 }
 
 pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
+    // While only one subscriber exists, tracing caches a log statement's interest from the subscriber of the
+    // thread that reaches it first: a statement first reached by a test without a subscriber would never be
+    // logged here. With a second (idle) subscriber alive it asks all of them.
+    static IDLE: OnceLock<tracing::Dispatch> = OnceLock::new();
+    IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -376,6 +381,13 @@ pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
 }
 
 impl Captured {
+    /// The audit lines written so far, oldest first (and forgets them).
+    pub fn take_audits(&self) -> Vec<Value> {
+        let audits = self.audits();
+        self.0.lock().unwrap().clear();
+        audits
+    }
+
     /// The audit lines, one per decision.
     pub fn audits(&self) -> Vec<Value> {
         self.lines()
