@@ -4,7 +4,7 @@
 //! in-memory idempotency map) and the service's own JSON log subscriber at the default level, writing into a sink,
 //! so every call pays for its audit line (and the outbox lines) but not for a terminal.
 //!
-//! The guard remembers a change that sends something (idempotency): such a body seen before is answered from
+//! The pipeline remembers a change that sends something (idempotency): such a body seen before is answered from
 //! memory. The "full path" benchmarks therefore give every call its own `requestId` (`bench-<name>-<n>`); the
 //! "replay" group sends one body again and again on purpose (a cache hit for the tutorial; the other two send
 //! nothing, so they are never remembered and take the full path).
@@ -25,7 +25,7 @@ use axum::body::Body;
 use axum::http::{Request, header};
 use criterion::{BatchSize, Criterion, Throughput};
 use profile_guard::action::ActionResponse;
-use profile_guard::guard::CallInfo;
+use profile_guard::audit::CallInfo;
 use profile_guard::{AppState, Config, build_state, router};
 use tower::ServiceExt as _;
 
@@ -98,7 +98,7 @@ fn check_answers(rt: &tokio::runtime::Runtime, state: &AppState) {
     for case in cases("check") {
         let answer = rt.block_on(
             state
-                .guard
+                .pipeline
                 .handle(&case.body(u64::MAX), &CallInfo::default()),
         );
         assert_eq!(
@@ -140,7 +140,7 @@ fn request_path(c: &mut Criterion) {
                 },
                 |body| {
                     let (state, call) = (&state, &call);
-                    async move { black_box(state.guard.handle(&body, call).await) }
+                    async move { black_box(state.pipeline.handle(&body, call).await) }
                 },
                 BatchSize::SmallInput,
             );
@@ -153,10 +153,10 @@ fn request_path(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     for case in cases("replay") {
         let body = case.body(0);
-        rt.block_on(state.guard.handle(&body, &call));
+        rt.block_on(state.pipeline.handle(&body, &call));
         group.bench_function(case.name, |b| {
             b.to_async(&rt)
-                .iter(|| async { black_box(state.guard.handle(&body, &call).await) });
+                .iter(|| async { black_box(state.pipeline.handle(&body, &call).await) });
         });
     }
     group.finish();
@@ -251,7 +251,7 @@ fn latency_distribution(calls: usize) {
     let rt = runtime();
     let state = state(&rt);
     check_answers(&rt, &state);
-    let guard = &state.guard;
+    let guard = &state.pipeline;
     let call = &CallInfo::default();
     println!();
     println!(

@@ -13,12 +13,14 @@ use crate::config::{
     AuthMode, ClaimSet, Config, DirectoryConfig, EmailTransport, check_webhook_url,
 };
 use crate::directory;
-use crate::guard::Guard;
 use crate::http::{AppState, router};
 use crate::idempotency::{DynamoStore, Idempotency, Retention};
+use crate::notify::Notifier;
+use crate::notify::slack::ChatSender;
 use crate::notify::slack::SlackWebhook;
 use crate::notify::templates::{TemplateError, Templates};
 use crate::notify::{LogOutbox, Outbox, SesOutbox};
+use crate::pipeline::Pipeline;
 use crate::secrets::{SecretError, SecretKind, SecretReader, needs_secrets_manager};
 
 /// How long one AWS call may take, retries included.
@@ -147,10 +149,8 @@ pub async fn build_state_with(
                     problem: format!("the webhook URL {problem}"),
                 }
             })?;
-            Some(Arc::new(SlackWebhook::new(
-                url,
-                config.alert.slack_timeout,
-            )?))
+            let webhook = SlackWebhook::new(url, config.alert.slack_timeout)?;
+            Some(Arc::new(webhook) as Arc<dyn ChatSender>)
         }
         None => None,
     };
@@ -212,16 +212,18 @@ pub async fn build_state_with(
         tracing::warn!("AUTH_MODE is none: the endpoint accepts calls without credentials");
     }
     Ok(AppState {
-        guard: Guard {
+        pipeline: Pipeline {
             directory,
-            email,
-            slack,
-            channels: config.alert.channels,
-            alert_recipients: config.alert.recipients.clone(),
+            notifier: Notifier {
+                email,
+                chat: slack,
+                channels: config.alert.channels,
+                recipients: config.alert.recipients.clone(),
+                values: config.alert.values,
+                notice: config.notice.clone(),
+                templates: Arc::new(templates),
+            },
             sensitive: config.sensitive_claims.clone(),
-            values: config.alert.values,
-            notice: config.notice.clone(),
-            templates: Arc::new(templates),
             idempotency: Idempotency::new(retention(config), IDEMPOTENCY_CACHE_ENTRIES, store),
             limits: config.limits,
             failure_modes: config.failure_modes,

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{DirectoryConfig, UrlTemplate};
-use crate::policy::Membership;
+use crate::policy::{DirectoryFailure, Membership};
 
 /// Why the directory could not say whether a department exists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,17 @@ impl DirectoryError {
         }
     }
 
+    /// What the answer needs to know of this failure.
+    pub fn failure(&self) -> DirectoryFailure {
+        match self {
+            DirectoryError::Timeout(_) => DirectoryFailure::Timeout,
+            DirectoryError::Unreachable => DirectoryFailure::Unreachable,
+            DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
+                DirectoryFailure::BadAnswer
+            }
+        }
+    }
+
     /// A short name for the audit line.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -45,6 +56,19 @@ impl DirectoryError {
             DirectoryError::BadAnswer => "bad_answer",
         }
     }
+}
+
+/// Every new department must be known; the first unknown one decides.
+pub async fn check_all(
+    directory: &dyn Directory,
+    departments: &[&str],
+) -> Result<Membership, DirectoryError> {
+    for department in departments {
+        if directory.lookup(department).await? == Membership::Unknown {
+            return Ok(Membership::Unknown);
+        }
+    }
+    Ok(Membership::Known)
 }
 
 #[async_trait]
@@ -178,7 +202,7 @@ impl HttpDirectory {
         token: Option<SecretString>,
         timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
-        let client = crate::upstream_client(timeout)?;
+        let client = crate::upstream::client(timeout)?;
         Ok(HttpDirectory {
             client,
             url,

@@ -17,8 +17,9 @@ use bytes::Bytes;
 use lambda_http::request::RequestContext;
 
 use crate::action::{ActionResponse, Description, ErrorStatus, Reason};
+use crate::audit::{Audit, CallInfo};
 use crate::auth::Authenticator;
-use crate::guard::{Audit, CallInfo, Guard};
+use crate::pipeline::Pipeline;
 use crate::policy;
 
 /// The paths the action answers on.
@@ -26,7 +27,7 @@ pub const ACTION_PATHS: [&str; 2] = ["/pre-update-profile", "/"];
 
 /// Shared state of the router.
 pub struct AppState {
-    pub guard: Guard,
+    pub pipeline: Pipeline,
     pub auth: Authenticator,
     pub max_body_bytes: usize,
 }
@@ -70,7 +71,7 @@ async fn action(State(state): State<Arc<AppState>>, request: Request) -> Respons
         return into_response(&answer);
     }
     match read_body(&state, request, started).await {
-        Ok(body) => into_response(&state.guard.handle_since(&body, &call, started).await),
+        Ok(body) => into_response(&state.pipeline.handle_since(&body, &call, started).await),
         Err((answer, detail)) => {
             let mut audit = Audit::new(call.fallback_request_id());
             audit.detail = Some(detail);
@@ -124,7 +125,7 @@ async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err((policy::BODY_TOO_LARGE, format!("body limit {limit} bytes")));
     }
-    let deadline = started + state.guard.deadline;
+    let deadline = started + state.pipeline.deadline;
     match tokio::time::timeout_at(
         deadline.into(),
         axum::body::to_bytes(request.into_body(), limit),
@@ -140,7 +141,7 @@ async fn read_body(
             policy::BODY_UNREADABLE,
             format!(
                 "body not received within the deadline of {} ms",
-                state.guard.deadline.as_millis()
+                state.pipeline.deadline.as_millis()
             ),
         )),
     }

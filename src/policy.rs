@@ -5,7 +5,7 @@ use crate::action::{
     ActionRequest, ActionResponse, Claim, ClaimValue, Description, ErrorStatus, ParseError, Reason,
     UserClaim,
 };
-use crate::config::{ClaimSet, Limits};
+use crate::config::{ClaimSet, FailureModes, Limits};
 
 pub const DEPARTMENT_CLAIM: &str = "http://wso2.org/claims/department";
 pub const EMAIL_CLAIM: &str = "http://wso2.org/claims/emailaddress";
@@ -250,11 +250,77 @@ pub enum Membership {
     Unknown,
 }
 
+impl Membership {
+    /// The audit line's `department_check`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Membership::Known => "known",
+            Membership::Unknown => "unknown",
+        }
+    }
+}
+
 /// The answer after the directory check, if the check decides it.
 pub fn answer_membership(m: Membership) -> Option<ActionResponse> {
     match m {
         Membership::Known => None,
         Membership::Unknown => Some(INVALID_DEPARTMENT),
+    }
+}
+
+/// Which failure setting decided an answer, for the audit line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureMode {
+    DirectoryUnavailableAllowed,
+    DirectoryUnavailableError,
+    AlertUndeliveredAllowed,
+    AlertUndeliveredFail,
+}
+
+impl FailureMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureMode::DirectoryUnavailableAllowed => "directory_unavailable_allowed",
+            FailureMode::DirectoryUnavailableError => "directory_unavailable_error",
+            FailureMode::AlertUndeliveredAllowed => "alert_undelivered_allowed",
+            FailureMode::AlertUndeliveredFail => "alert_undelivered_fail",
+        }
+    }
+}
+
+/// Why the directory could not judge a department, as far as the answer is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryFailure {
+    Timeout,
+    Unreachable,
+    BadAnswer,
+}
+
+/// The answer when the directory could not judge: `None` lets the change through. Only an outage may
+/// (`DIRECTORY_UNAVAILABLE=allow`); a misconfiguration never does.
+pub fn answer_directory_failure(
+    failure: DirectoryFailure,
+    outage: bool,
+    modes: &FailureModes,
+) -> (Option<ActionResponse>, FailureMode) {
+    if modes.allow_without_directory && outage {
+        return (None, FailureMode::DirectoryUnavailableAllowed);
+    }
+    let answer = match failure {
+        DirectoryFailure::Timeout => DIRECTORY_TIMEOUT,
+        DirectoryFailure::Unreachable => DIRECTORY_UNREACHABLE,
+        DirectoryFailure::BadAnswer => DIRECTORY_BAD_ANSWER,
+    };
+    (Some(answer), FailureMode::DirectoryUnavailableError)
+}
+
+/// The answer when the alert did not reach every channel: `None` lets the change through
+/// (`ALERT_UNDELIVERED=allow`).
+pub fn answer_alert_undelivered(modes: &FailureModes) -> (Option<ActionResponse>, FailureMode) {
+    if modes.allow_without_alert {
+        (None, FailureMode::AlertUndeliveredAllowed)
+    } else {
+        (Some(ALERT_UNDELIVERED), FailureMode::AlertUndeliveredFail)
     }
 }
 
@@ -360,5 +426,36 @@ mod tests {
     fn empty_claim_lists_write_nothing() {
         let r = req(r#"{"actionType":"PRE_UPDATE_PROFILE","event":{"request":{"claims":null}}}"#);
         assert!(update_of(&r).is_none());
+    }
+
+    #[test]
+    fn only_an_outage_fails_open() {
+        let allow = FailureModes {
+            allow_without_directory: true,
+            allow_without_alert: true,
+        };
+        let block = FailureModes {
+            allow_without_directory: false,
+            allow_without_alert: false,
+        };
+        let t = DirectoryFailure::Timeout;
+        assert_eq!(
+            answer_directory_failure(t, true, &allow),
+            (None, FailureMode::DirectoryUnavailableAllowed)
+        );
+        let bad = DirectoryFailure::BadAnswer;
+        assert_eq!(
+            answer_directory_failure(bad, false, &allow),
+            (
+                Some(DIRECTORY_BAD_ANSWER),
+                FailureMode::DirectoryUnavailableError
+            )
+        );
+        assert_eq!(
+            answer_directory_failure(t, true, &block).0,
+            Some(DIRECTORY_TIMEOUT)
+        );
+        assert_eq!(answer_alert_undelivered(&allow).0, None);
+        assert_eq!(answer_alert_undelivered(&block).0, Some(ALERT_UNDELIVERED));
     }
 }

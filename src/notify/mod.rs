@@ -6,7 +6,9 @@
 pub mod alert;
 pub mod mask;
 pub mod notice;
+mod notifier;
 pub mod outbox;
+pub mod outcome;
 pub mod slack;
 pub mod templates;
 
@@ -16,7 +18,8 @@ use crate::action::{ActionRequest, Initiator, WSO2_CLAIM_PREFIX};
 use crate::policy::Change;
 use mask::ValueDisplay;
 
-pub use outbox::{Delivery, DeliveryError, LogOutbox, MemoryOutbox, Outbox, SesOutbox};
+pub use notifier::{Audience, Notifier, PreparedAlert, PreparedNotice};
+pub use outbox::{Delivery, DeliveryError, DeliveryErrorKind, LogOutbox, Outbox, SesOutbox};
 
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,22 +179,6 @@ pub fn readable_name(uri: &str) -> String {
     known.to_owned()
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// Text safe for one line (a subject, a table cell): control characters become spaces, at most `max` characters.
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out: String = s
@@ -246,14 +233,6 @@ mod tests {
     fn one_line_strips_line_breaks() {
         assert_eq!(one_line("a\r\nBcc: x@y", 100), "a  Bcc: x@y");
         assert_eq!(one_line("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html(r#"<b a="1">'&'</b>"#),
-            "&lt;b a=&quot;1&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;"
-        );
     }
 
     #[test]

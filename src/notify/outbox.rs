@@ -1,12 +1,11 @@
-//! Outboxes: Amazon SES v2, a log line (local use with no AWS account), and memory (tests and benchmarks).
-
-use std::sync::Mutex;
+//! Outboxes: Amazon SES v2, and a log line (local use with no AWS account).
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::Email;
+use DeliveryErrorKind as Kind;
 
 /// A message the outbox accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,12 +14,60 @@ pub struct Delivery {
     pub message_id: String,
 }
 
+/// What kind of failure kept a message from its channel; the audit line's `…:failed:<kind>:…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryErrorKind {
+    /// The request could not be built (credentials, region, content).
+    Build,
+    Timeout,
+    Unreachable,
+    /// The request was sent but the exchange failed (not HTTP, TLS, a broken connection).
+    Transport,
+    Throttled,
+    /// The channel refused this message; retrying will not help.
+    Rejected,
+    /// The channel refused our credentials.
+    Credentials,
+    /// The channel failed on its side.
+    Service,
+}
+
+impl DeliveryErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryErrorKind::Build => "build",
+            DeliveryErrorKind::Timeout => "timeout",
+            DeliveryErrorKind::Unreachable => "unreachable",
+            DeliveryErrorKind::Transport => "transport",
+            DeliveryErrorKind::Throttled => "throttled",
+            DeliveryErrorKind::Rejected => "rejected",
+            DeliveryErrorKind::Credentials => "credentials",
+            DeliveryErrorKind::Service => "service",
+        }
+    }
+}
+
+impl std::fmt::Display for DeliveryErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a message could not be delivered. `detail` is an error code or category, never message content.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind}: {detail}")]
 pub struct DeliveryError {
-    pub kind: &'static str,
+    pub kind: DeliveryErrorKind,
     pub detail: String,
+}
+
+impl DeliveryError {
+    pub fn new(kind: DeliveryErrorKind, detail: impl Into<String>) -> Self {
+        DeliveryError {
+            kind,
+            detail: detail.into(),
+        }
+    }
 }
 
 #[async_trait]
@@ -48,10 +95,7 @@ fn content(data: &str) -> Result<Content, DeliveryError> {
         .data(data)
         .charset("UTF-8")
         .build()
-        .map_err(|_| DeliveryError {
-            kind: "build",
-            detail: "message content could not be built".into(),
-        })
+        .map_err(|_| DeliveryError::new(Kind::Build, "message content could not be built"))
 }
 
 #[async_trait]
@@ -93,52 +137,53 @@ impl Outbox for SesOutbox {
 
 fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
     match e {
-        SdkError::TimeoutError(_) => DeliveryError {
-            kind: "timeout",
-            detail: "SES did not answer in time".into(),
-        },
-        SdkError::DispatchFailure(d) => DeliveryError {
-            kind: if d.is_timeout() {
-                "timeout"
+        SdkError::TimeoutError(_) => {
+            DeliveryError::new(Kind::Timeout, "SES did not answer in time")
+        }
+        SdkError::DispatchFailure(d) => DeliveryError::new(
+            if d.is_timeout() {
+                Kind::Timeout
             } else {
-                "unreachable"
+                Kind::Unreachable
             },
-            detail: if d.is_io() {
-                "SES could not be reached".into()
+            if d.is_io() {
+                "SES could not be reached"
             } else {
-                "the request to SES could not be sent".into()
+                "the request to SES could not be sent"
             },
-        },
+        ),
         SdkError::ServiceError(s) => {
             let code = s.err().code().unwrap_or("unknown").to_owned();
-            let kind = match code.as_str() {
-                "TooManyRequestsException"
-                | "Throttling"
-                | "ThrottlingException"
-                | "LimitExceededException" => "throttled",
-                "MessageRejected"
-                | "MailFromDomainNotVerifiedException"
-                | "AccountSuspendedException"
-                | "SendingPausedException"
-                | "BadRequestException"
-                | "NotFoundException" => "rejected",
-                "UnrecognizedClientException"
-                | "InvalidClientTokenId"
-                | "SignatureDoesNotMatch"
-                | "AccessDeniedException"
-                | "ExpiredTokenException" => "credentials",
-                _ => "service",
-            };
-            DeliveryError { kind, detail: code }
+            DeliveryError::new(ses_error_kind(&code), code)
         }
-        SdkError::ResponseError(_) => DeliveryError {
-            kind: "service",
-            detail: "SES's answer could not be read".into(),
-        },
-        _ => DeliveryError {
-            kind: "build",
-            detail: "the SES request could not be built (credentials or region)".into(),
-        },
+        SdkError::ResponseError(_) => {
+            DeliveryError::new(Kind::Service, "SES's answer could not be read")
+        }
+        _ => DeliveryError::new(
+            Kind::Build,
+            "the SES request could not be built (credentials or region)",
+        ),
+    }
+}
+
+fn ses_error_kind(code: &str) -> Kind {
+    match code {
+        "TooManyRequestsException"
+        | "Throttling"
+        | "ThrottlingException"
+        | "LimitExceededException" => Kind::Throttled,
+        "MessageRejected"
+        | "MailFromDomainNotVerifiedException"
+        | "AccountSuspendedException"
+        | "SendingPausedException"
+        | "BadRequestException"
+        | "NotFoundException" => Kind::Rejected,
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "AccessDeniedException"
+        | "ExpiredTokenException" => Kind::Credentials,
+        _ => Kind::Service,
     }
 }
 
@@ -169,46 +214,5 @@ impl Outbox for LogOutbox {
 
     fn describe(&self) -> String {
         "log outbox (messages are written to the log, not sent; set ALERT_SENDER to send through SES)".into()
-    }
-}
-
-/// Keeps messages in memory. For tests and benchmarks; `fail_with` makes every send fail.
-#[derive(Default)]
-pub struct MemoryOutbox {
-    sent: Mutex<Vec<Email>>,
-    fail_with: Option<DeliveryError>,
-}
-
-impl MemoryOutbox {
-    pub fn failing(error: DeliveryError) -> Self {
-        MemoryOutbox {
-            sent: Mutex::new(Vec::new()),
-            fail_with: Some(error),
-        }
-    }
-
-    pub fn sent(&self) -> Vec<Email> {
-        self.sent.lock().map(|v| v.clone()).unwrap_or_default()
-    }
-}
-
-#[async_trait]
-impl Outbox for MemoryOutbox {
-    async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError> {
-        if let Some(e) = &self.fail_with {
-            return Err(e.clone());
-        }
-        let mut sent = self.sent.lock().map_err(|_| DeliveryError {
-            kind: "memory",
-            detail: "poisoned".into(),
-        })?;
-        sent.push(email.clone());
-        Ok(Delivery {
-            message_id: format!("memory-{}", sent.len()),
-        })
-    }
-
-    fn describe(&self) -> String {
-        "in-memory outbox".into()
     }
 }

@@ -6,8 +6,21 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::outbox::DeliveryError;
+use async_trait::async_trait;
+
+use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
+use super::outcome::Channel;
 use super::{ChangeReport, initiator_phrase, name_summary};
+use crate::upstream::{self, TransportFailure};
+
+/// A chat channel that takes the security alert, beside e-mail.
+#[async_trait]
+pub trait ChatSender: Send + Sync {
+    /// Which channel this is, for the audit line.
+    fn channel(&self) -> Channel;
+
+    async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError>;
+}
 
 pub struct SlackWebhook {
     client: reqwest::Client,
@@ -17,57 +30,55 @@ pub struct SlackWebhook {
 
 impl SlackWebhook {
     pub fn new(url: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = crate::upstream_client(timeout)?;
+        let client = upstream::client(timeout)?;
         Ok(SlackWebhook {
             client,
             url,
             timeout,
         })
     }
+}
 
-    pub async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError> {
-        let body = payload(report).to_string();
-        let sent = self
+#[async_trait]
+impl ChatSender for SlackWebhook {
+    fn channel(&self) -> Channel {
+        Channel::Slack
+    }
+
+    async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError> {
+        let request = self
             .client
             .post(self.url.expose_secret())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send();
-        let response =
-            match tokio::time::timeout(self.timeout + Duration::from_millis(50), sent).await {
-                Err(_) => return Err(fail("timeout", "Slack did not answer in time")),
-                Ok(Err(e)) if e.is_timeout() => {
-                    return Err(fail("timeout", "Slack did not answer in time"));
-                }
-                Ok(Err(e)) if e.is_connect() => {
-                    return Err(fail("unreachable", "Slack could not be reached"));
-                }
-                Ok(Err(_)) => return Err(fail("transport", "the request to Slack failed")),
-                Ok(Ok(r)) => r,
-            };
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else if status.as_u16() == 429 {
-            Err(fail("throttled", "Slack answered 429"))
-        } else if status.is_client_error() {
-            Err(fail(
-                "rejected",
-                &format!("Slack answered {}", status.as_u16()),
-            ))
-        } else {
-            Err(fail(
-                "service",
-                &format!("Slack answered {}", status.as_u16()),
-            ))
-        }
+            .body(payload(report).to_string());
+        let response = upstream::send(request, self.timeout)
+            .await
+            .map_err(transport_error)?;
+        let status = response.status().as_u16();
+        let kind = match status {
+            200..=299 => return Ok(()),
+            429 => Kind::Throttled,
+            400..=499 => Kind::Rejected,
+            _ => Kind::Service,
+        };
+        Err(DeliveryError::new(kind, format!("Slack answered {status}")))
     }
 }
 
-fn fail(kind: &'static str, detail: &str) -> DeliveryError {
-    DeliveryError {
-        kind,
-        detail: detail.to_owned(),
+fn transport_error(failure: TransportFailure) -> DeliveryError {
+    match failure {
+        TransportFailure::Timeout => {
+            DeliveryError::new(Kind::Timeout, "Slack did not answer in time")
+        }
+        TransportFailure::Unreachable => {
+            DeliveryError::new(Kind::Unreachable, "Slack could not be reached")
+        }
+        TransportFailure::Tls => {
+            DeliveryError::new(Kind::Transport, "the TLS connection to Slack failed")
+        }
+        TransportFailure::Broken => {
+            DeliveryError::new(Kind::Transport, "the request to Slack failed")
+        }
     }
 }
 

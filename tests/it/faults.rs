@@ -192,7 +192,7 @@ impl Directory for Exploding {
 
 #[tokio::test]
 async fn a_panic_becomes_a_contract_valid_500_and_the_service_keeps_answering() {
-    let app = TestApp::with(&[], |state| state.guard.directory = Arc::new(Exploding)).await;
+    let app = TestApp::with(&[], |state| state.pipeline.directory = Arc::new(Exploding)).await;
     let answer = app.post(tutorial()).await;
     assert_eq!(answer.status, 500);
     assert_eq!(answer.content_type.as_deref(), Some("application/json"));

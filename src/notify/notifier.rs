@@ -1,0 +1,176 @@
+//! The notifier: who hears of a change, and how. It owns the outbox, the chat channel, the recipients, the
+//! templates, the channels and how values are shown; the pipeline hands it the changes and gets typed messages
+//! and outcomes back.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::mask::ValueDisplay;
+use super::notice::{self, NoNotice, NoticePlan};
+use super::outcome::{Channel, ChannelOutcome, NoticeOutcome, NoticeRecipients};
+use super::slack::ChatSender;
+use super::templates::{RenderError, Templates};
+use super::{ChangeReport, Email, Outbox, alert};
+use crate::action::ActionRequest;
+use crate::config::{AlertChannels, NoticeConfig};
+use crate::policy::{Change, Update};
+
+pub struct Notifier {
+    /// Where e-mail goes (SES or the log outbox): alerts and notices.
+    pub email: Arc<dyn Outbox>,
+    pub chat: Option<Arc<dyn ChatSender>>,
+    pub channels: AlertChannels,
+    /// The security team.
+    pub recipients: Vec<String>,
+    pub values: ValueDisplay,
+    pub notice: NoticeConfig,
+    pub templates: Arc<Templates>,
+}
+
+/// Who is to be told about one change, worked out before anything is checked or sent.
+pub struct Audience<'a> {
+    pub req: &'a ActionRequest,
+    /// The sensitive changes: the security team's alert.
+    pub sensitive: Vec<Change<'a>>,
+    /// The changes the person is told about, and where the notice goes.
+    pub watched: Vec<Change<'a>>,
+    pub notice: Result<NoticePlan, NoNotice>,
+}
+
+impl Audience<'_> {
+    /// Whether anything at all will be sent (only then is the change worth remembering).
+    pub fn hears_anything(&self) -> bool {
+        !self.sensitive.is_empty() || self.notice.is_ok()
+    }
+}
+
+/// The alert of one change, rendered before it may be sent.
+pub struct PreparedAlert {
+    report: ChangeReport,
+    /// `None` when the e-mail channel is off.
+    email: Option<Result<Email, RenderError>>,
+}
+
+/// A notice ready to go, or why there is none.
+pub type PreparedNotice = Result<(Email, NoticeRecipients), NoticeOutcome>;
+
+/// The messages of one change.
+pub struct Prepared {
+    pub alert: Option<PreparedAlert>,
+    pub notice: PreparedNotice,
+}
+
+impl Notifier {
+    /// Who hears of `update`, given its sensitive changes.
+    pub fn audience<'a>(
+        &self,
+        req: &'a ActionRequest,
+        update: &Update<'a>,
+        sensitive: Vec<Change<'a>>,
+    ) -> Audience<'a> {
+        let watched = update.notice_changes(&self.notice.claims);
+        let notice = notice::plan(req, &watched, &self.notice);
+        Audience {
+            req,
+            sensitive,
+            watched,
+            notice,
+        }
+    }
+
+    /// Renders what may have to be sent.
+    pub fn prepare(&self, audience: &Audience<'_>, request_id: &str, now: SystemTime) -> Prepared {
+        let req = audience.req;
+        let alert = (!audience.sensitive.is_empty()).then(|| {
+            let report = ChangeReport::new(req, request_id, &audience.sensitive, self.values, now);
+            let email = self
+                .channels
+                .email
+                .then(|| alert::security_alert(&self.templates, &report, &self.recipients));
+            PreparedAlert { report, email }
+        });
+        let notice = match &audience.notice {
+            Err(why) => Err(NoticeOutcome::Skipped(*why)),
+            Ok(plan) => {
+                let report =
+                    ChangeReport::new(req, request_id, &audience.watched, self.values, now);
+                let support = self.notice.support_contact.as_deref();
+                let recipients = match plan.email_changed {
+                    true => NoticeRecipients::OldAddress,
+                    false => NoticeRecipients::CurrentAddress,
+                };
+                notice::user_notice(&self.templates, req, &report, plan, support)
+                    .map(|email| (email, recipients))
+                    .map_err(|e| NoticeOutcome::NotRendered { template: e.name })
+            }
+        };
+        Prepared { alert, notice }
+    }
+
+    /// Sends the alert on every configured channel at once.
+    pub async fn send_alert(&self, alert: PreparedAlert) -> Vec<ChannelOutcome> {
+        let email = async {
+            Some(match alert.email? {
+                Ok(message) => match self.email.send(&message).await {
+                    Ok(d) => ChannelOutcome::Sent {
+                        channel: Channel::Email,
+                        message_id: Some(d.message_id),
+                    },
+                    Err(error) => ChannelOutcome::Failed {
+                        channel: Channel::Email,
+                        error,
+                    },
+                },
+                Err(e) => ChannelOutcome::NotRendered {
+                    channel: Channel::Email,
+                    template: e.name,
+                },
+            })
+        };
+        let chat = async {
+            let chat = self.chat.as_ref().filter(|_| self.channels.slack)?;
+            let channel = chat.channel();
+            Some(match chat.post(&alert.report).await {
+                Ok(()) => ChannelOutcome::Sent {
+                    channel,
+                    message_id: None,
+                },
+                Err(error) => ChannelOutcome::Failed { channel, error },
+            })
+        };
+        let (email, chat) = tokio::join!(email, chat);
+        let outcomes: Vec<ChannelOutcome> = [email, chat].into_iter().flatten().collect();
+        for failure in outcomes.iter().filter(|o| !o.is_sent()) {
+            tracing::warn!(
+                target: "profile_guard::alert",
+                request_id = %alert.report.request_id,
+                channel_failure = %failure,
+                "a security alert channel did not take the alert"
+            );
+        }
+        outcomes
+    }
+
+    /// Tells the person; never changes the answer.
+    pub async fn send_notice(&self, notice: PreparedNotice) -> NoticeOutcome {
+        let (message, recipients) = match notice {
+            Ok(ready) => ready,
+            Err(outcome) => return outcome,
+        };
+        match self.email.send(&message).await {
+            Ok(d) => NoticeOutcome::Sent {
+                message_id: d.message_id,
+                recipients,
+            },
+            Err(e) => {
+                tracing::warn!(
+                    target: "profile_guard::notice",
+                    error_kind = %e.kind,
+                    error = %e.detail,
+                    "the user notice could not be delivered; the update goes ahead"
+                );
+                NoticeOutcome::Failed(e)
+            }
+        }
+    }
+}
