@@ -14,7 +14,7 @@ use crate::config::{
 };
 use crate::directory;
 use crate::http::{AppState, router};
-use crate::idempotency::{DynamoStore, Idempotency, Retention};
+use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::Notifier;
 use crate::notify::slack::ChatSender;
 use crate::notify::slack::SlackWebhook;
@@ -176,10 +176,8 @@ pub async fn build_state_with(
             if let Some(url) = &config.aws.dynamodb_endpoint {
                 b = b.endpoint_url(url);
             }
-            Some(DynamoStore::new(
-                aws_sdk_dynamodb::Client::from_conf(b.build()),
-                table.clone(),
-            ))
+            let client = aws_sdk_dynamodb::Client::from_conf(b.build());
+            Some(Arc::new(DynamoStore::new(client, table.clone())) as Arc<dyn Store>)
         }
         _ => None,
     };

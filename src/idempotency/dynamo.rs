@@ -4,28 +4,17 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::store::{Record, Store, StoreError};
 use crate::action::ActionResponse;
 
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
 }
-
-/// What the table holds for a key.
-#[derive(Debug)]
-pub enum Record {
-    InProgress,
-    Completed(ActionResponse),
-    /// A record of a shape this version does not write (malformed, or another tool's): treated as absent.
-    Foreign,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("idempotency table: {0}")]
-pub struct StoreError(String);
 
 impl StoreError {
     fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
@@ -49,10 +38,12 @@ impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         DynamoStore { client, table }
     }
+}
 
-    /// Conditional put of an INPROGRESS record. `Ok(false)` when a live record exists. `overwrite` takes the key
-    /// whatever the table holds (after a foreign record was found there).
-    pub async fn claim(
+#[async_trait]
+impl Store for DynamoStore {
+    /// A conditional put: no record, an expired one, or an INPROGRESS one whose owner has given up.
+    async fn claim(
         &self,
         id: &str,
         in_progress_until: SystemTime,
@@ -96,7 +87,7 @@ impl DynamoStore {
         }
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -109,8 +100,7 @@ impl DynamoStore {
         Ok(out.item().and_then(read_record))
     }
 
-    /// Marks the record COMPLETED with the answer, kept for `ttl` from now.
-    pub async fn complete(
+    async fn complete(
         &self,
         id: &str,
         response: &ActionResponse,
@@ -134,7 +124,7 @@ impl DynamoStore {
             .map_err(|e| StoreError::of(&e))
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), StoreError> {
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)

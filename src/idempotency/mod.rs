@@ -10,15 +10,17 @@
 mod dynamo;
 mod key;
 mod local;
+mod store;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 
-pub use dynamo::{DynamoStore, Record, StoreError};
+pub use dynamo::DynamoStore;
 pub use key::{ChangeKey, Digest, KeyKind, key_of};
 use local::{Found, LocalCache, Slot, SlotSender};
+pub use store::{MemoryStore, Record, Store, StoreError};
 
 use crate::action::ActionResponse;
 use crate::policy;
@@ -125,8 +127,8 @@ pub struct Ticket {
     retention: Retention,
     local: Option<SlotSender>,
     cache: Arc<LocalCache>,
-    /// The table and record id, when this call holds the shared record.
-    remote: Option<(Arc<DynamoStore>, String)>,
+    /// The store and record id, when this call holds the shared record.
+    remote: Option<(Arc<dyn Store>, String)>,
     /// The shared record's state; `None` when there is no table.
     pub remote_state: Option<StoreState>,
     finished: bool,
@@ -177,7 +179,7 @@ impl Drop for Ticket {
 
 pub struct Idempotency {
     local: Arc<LocalCache>,
-    remote: Option<Arc<DynamoStore>>,
+    remote: Option<Arc<dyn Store>>,
     retention: Retention,
 }
 
@@ -188,10 +190,10 @@ enum Waited {
 }
 
 impl Idempotency {
-    pub fn new(retention: Retention, max_entries: usize, remote: Option<DynamoStore>) -> Self {
+    pub fn new(retention: Retention, max_entries: usize, remote: Option<Arc<dyn Store>>) -> Self {
         Idempotency {
             local: Arc::new(LocalCache::new(max_entries)),
-            remote: remote.map(Arc::new),
+            remote,
             retention,
         }
     }
@@ -276,7 +278,7 @@ async fn wait(rx: &mut watch::Receiver<Slot>, deadline: Instant) -> Waited {
 
 /// Claims the shared record, or replays what another instance answered. A malformed or foreign record is taken
 /// over, never waited on.
-async fn claim_remote(store: Arc<DynamoStore>, mut ticket: Ticket, deadline: Instant) -> Begin {
+async fn claim_remote(store: Arc<dyn Store>, mut ticket: Ticket, deadline: Instant) -> Begin {
     let id = ticket.key.record_id();
     let ttl = ticket.retention.ttl(ticket.key.kind);
     let until = SystemTime::now() + deadline.saturating_duration_since(Instant::now());
@@ -433,5 +435,116 @@ mod tests {
             .await;
         assert!(matches!(second, Begin::StillInProgress));
         assert!(started.elapsed() < Duration::from_millis(500));
+    }
+
+    fn shared(store: &Arc<MemoryStore>) -> Idempotency {
+        Idempotency::new(RETENTION, 100, Some(store.clone() as Arc<dyn Store>))
+    }
+
+    #[tokio::test]
+    async fn a_retry_on_another_instance_replays_from_the_store() {
+        let store = Arc::new(MemoryStore::default());
+        let (a, b) = (shared(&store), shared(&store));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let Begin::Owner(t) = a.begin(&key(3), deadline).await else {
+            panic!("the first instance owns the change")
+        };
+        assert_eq!(t.remote_state, Some(StoreState::Claimed));
+        assert_eq!(
+            t.finish(&ActionResponse::Success).await,
+            Some(StoreState::Stored)
+        );
+        match b.begin(&key(3), deadline).await {
+            Begin::Replay { response, from } => {
+                assert_eq!(
+                    (response, from),
+                    (ActionResponse::Success, ReplaySource::Table)
+                );
+            }
+            _ => panic!("the other instance replays"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_in_flight_on_another_instance_waits_for_the_answer() {
+        let store = Arc::new(MemoryStore::default());
+        let (a, b) = (shared(&store), Arc::new(shared(&store)));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let Begin::Owner(t) = a.begin(&key(4), deadline).await else {
+            panic!()
+        };
+        let waiter = tokio::spawn(async move { b.begin(&key(4), deadline).await });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        t.finish(&policy::INVALID_DEPARTMENT).await;
+        let Ok(Begin::Replay { response, .. }) = waiter.await else {
+            panic!("the duplicate answers as the first call did")
+        };
+        assert_eq!(response, policy::INVALID_DEPARTMENT);
+    }
+
+    #[tokio::test]
+    async fn an_answer_not_to_be_reused_leaves_the_store() {
+        let store = Arc::new(MemoryStore::default());
+        let (a, b) = (shared(&store), shared(&store));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let Begin::Owner(t) = a.begin(&key(5), deadline).await else {
+            panic!()
+        };
+        let released = t.finish(&policy::ALERT_UNDELIVERED).await;
+        assert_eq!(released, Some(StoreState::Released));
+        assert!(matches!(b.begin(&key(5), deadline).await, Begin::Owner(_)));
+    }
+
+    #[tokio::test]
+    async fn a_foreign_record_is_taken_over_at_once() {
+        let store = Arc::new(MemoryStore::default());
+        store.plant_foreign(&key(6).record_id());
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(1);
+        let Begin::Owner(t) = shared(&store).begin(&key(6), deadline).await else {
+            panic!("a foreign record is no owner")
+        };
+        assert_eq!(t.remote_state, Some(StoreState::Claimed));
+        assert!(started.elapsed() < Duration::from_millis(50));
+    }
+
+    struct Unreachable;
+
+    #[async_trait::async_trait]
+    impl Store for Unreachable {
+        async fn claim(
+            &self,
+            _: &str,
+            _: SystemTime,
+            _: Duration,
+            _: bool,
+        ) -> Result<bool, StoreError> {
+            Err(StoreError("unreachable".into()))
+        }
+        async fn get(&self, _: &str) -> Result<Option<Record>, StoreError> {
+            Err(StoreError("unreachable".into()))
+        }
+        async fn complete(
+            &self,
+            _: &str,
+            _: &ActionResponse,
+            _: Duration,
+        ) -> Result<(), StoreError> {
+            Err(StoreError("unreachable".into()))
+        }
+        async fn delete(&self, _: &str) -> Result<(), StoreError> {
+            Err(StoreError("unreachable".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_store_does_not_block_the_change() {
+        let idem = Idempotency::new(RETENTION, 100, Some(Arc::new(Unreachable)));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let Begin::Owner(t) = idem.begin(&key(7), deadline).await else {
+            panic!()
+        };
+        assert_eq!(t.remote_state, Some(StoreState::Unavailable));
+        assert_eq!(t.finish(&ActionResponse::Success).await, None);
     }
 }
