@@ -20,3 +20,6 @@ pub mod upstream;
 pub use app::{build_state, build_state_with, run};
 pub use config::Config;
 pub use http::{AppState, router};
+
+#[cfg(test)]
+mod layering;
