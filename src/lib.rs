@@ -7,8 +7,8 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod directory;
+pub mod endpoint;
 pub mod guard;
-pub mod http;
 pub mod idempotency;
 pub mod notify;
 pub mod policy;
@@ -17,7 +17,7 @@ pub mod telemetry;
 
 pub use app::{build_state, build_state_with, run};
 pub use config::Config;
-pub use http::{AppState, router};
+pub use endpoint::{AppState, router};
 
 /// The HTTP client for an upstream (the directory, Slack): built once at start-up, a hard time limit on the whole
 /// exchange, no redirects (a redirect could carry the token elsewhere).
