@@ -8,7 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod directory;
-pub mod http;
+pub mod endpoint;
 pub mod idempotency;
 pub mod notify;
 pub mod pipeline;
@@ -19,7 +19,7 @@ pub mod upstream;
 
 pub use app::{build_state, build_state_with, run};
 pub use config::Config;
-pub use http::{AppState, router};
+pub use endpoint::{AppState, router};
 
 #[cfg(test)]
 mod layering;

@@ -16,6 +16,7 @@ mod masking;
 mod notice;
 mod once_per_change;
 mod property;
+mod refusals;
 mod secrets_shapes;
 mod ses;
 mod slack;
