@@ -5,15 +5,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::action::{ActionRequest, ActionResponse, WSO2_CLAIM_PREFIX, parse_request};
-use crate::config::{AlertChannels, ClaimSet, FailureModes, Limits, NoticeConfig};
+use crate::claims::{ClaimSet, EmailAddress};
 use crate::directory::{Directory, DirectoryError};
 use crate::idempotency::{self, Begin, Idempotency, Ticket};
+use crate::notify::alert::AlertChannels;
 use crate::notify::mask::ValueDisplay;
-use crate::notify::notice::{NoNotice, NoticePlan};
+use crate::notify::notice::{NoNotice, NoticePlan, NoticeSettings};
 use crate::notify::slack::SlackWebhook;
 use crate::notify::templates::{RenderError, Templates};
 use crate::notify::{ChangeReport, Email, Outbox, alert, notice};
-use crate::policy::{self, Change, Membership, Update};
+use crate::policy::{self, Change, FailureModes, Limits, Membership, Update};
 
 /// The person's notice and whether the e-mail address changes, or why there is none (the audit entry).
 type PreparedNotice = Result<(Email, bool), String>;
@@ -51,10 +52,10 @@ pub struct Guard {
     pub email: Arc<dyn Outbox>,
     pub slack: Option<Arc<SlackWebhook>>,
     pub channels: AlertChannels,
-    pub alert_recipients: Vec<String>,
+    pub alert_recipients: Vec<EmailAddress>,
     pub sensitive: ClaimSet,
     pub values: ValueDisplay,
-    pub notice: NoticeConfig,
+    pub notice: NoticeSettings,
     pub templates: Arc<Templates>,
     pub idempotency: Idempotency,
     pub limits: Limits,

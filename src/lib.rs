@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod auth;
+pub mod claims;
 pub mod config;
 pub mod directory;
 pub mod guard;
