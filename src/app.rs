@@ -8,18 +8,16 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 
-use crate::auth::Authenticator;
-use crate::config::{
-    AuthMode, ClaimSet, Config, DirectoryConfig, EmailTransport, check_webhook_url,
-};
-use crate::directory;
+use crate::auth::{AuthMode, Authenticator};
+use crate::claims::ClaimSet;
+use crate::config::Config;
+use crate::directory::{self, DirectorySettings};
 use crate::endpoint::{AppState, ServeLimits, router, serve, shutdown_signal};
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::Notifier;
-use crate::notify::slack::ChatSender;
-use crate::notify::slack::SlackWebhook;
+use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
 use crate::notify::templates::{TemplateError, Templates};
-use crate::notify::{LogOutbox, Outbox, SesOutbox};
+use crate::notify::{EmailTransport, LogOutbox, Outbox, SesOutbox};
 use crate::pipeline::Pipeline;
 use crate::secrets::{SecretError, SecretKind, SecretReader, needs_secrets_manager};
 
@@ -57,7 +55,7 @@ const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;
 /// How long answers are reused: a refused department no longer than the directory cache keeps "unknown".
 fn retention(config: &Config) -> Retention {
     let refused_department = match &config.directory {
-        DirectoryConfig::Http {
+        DirectorySettings::Http {
             cache: Some(cache), ..
         } => Some(cache.unknown_ttl),
         _ => None,
@@ -76,8 +74,8 @@ pub async fn build_state_with(
     aws: ConfigLoader,
 ) -> Result<AppState, StartupError> {
     let directory_token_source = match &config.directory {
-        DirectoryConfig::Http { token, .. } => token.as_ref(),
-        DirectoryConfig::Embedded { .. } => None,
+        DirectorySettings::Http { token, .. } => token.as_ref(),
+        DirectorySettings::Embedded { .. } => None,
     };
     let secret_sources = [
         directory_token_source,
@@ -142,13 +140,12 @@ pub async fn build_state_with(
     }
     let slack = match &config.alert.slack_webhook {
         Some(source) => {
-            let url = secrets.read(source, SecretKind::Single).await?;
-            check_webhook_url(secrecy::ExposeSecret::expose_secret(&url)).map_err(|problem| {
-                SecretError {
+            let url = WebhookUrl::parse(secrets.read(source, SecretKind::Single).await?).map_err(
+                |problem| SecretError {
                     var: "SLACK_WEBHOOK_URL_SECRET",
                     problem: format!("the webhook URL {problem}"),
-                }
-            })?;
+                },
+            )?;
             let webhook = SlackWebhook::new(url, config.alert.slack_timeout)?;
             Some(Arc::new(webhook) as Arc<dyn ChatSender>)
         }

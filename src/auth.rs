@@ -7,7 +7,52 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::AuthMode;
+use crate::secrets::SecretSource;
+
+/// How the caller (the identity server) must authenticate (`AUTH_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    None,
+    Basic,
+    Bearer,
+    ApiKey,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub mode: AuthMode,
+    pub api_key_header: ApiKeyHeader,
+    /// `AUTH_CREDENTIAL` / `AUTH_CREDENTIAL_SECRET`: the key, the token, or `user:password`.
+    pub credential: Option<SecretSource>,
+}
+
+/// `AUTH_API_KEY_HEADER` (default `api-key`): the header that carries the key with `AUTH_MODE=api-key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyHeader(HeaderName);
+
+/// The name is not a valid HTTP header name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("is not a valid HTTP header name")]
+pub struct NotAHeaderName;
+
+impl ApiKeyHeader {
+    /// Header names are case-insensitive: the name is kept lower-cased.
+    pub fn parse(name: &str) -> Result<Self, NotAHeaderName> {
+        HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+            .map(ApiKeyHeader)
+            .map_err(|_| NotAHeaderName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl Default for ApiKeyHeader {
+    fn default() -> Self {
+        ApiKeyHeader(HeaderName::from_static("api-key"))
+    }
+}
 
 /// Why a call was refused, for the audit line (the caller gets one generic answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +85,14 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 impl Authenticator {
     /// `credential` is required for every mode but `none` (the configuration guarantees it).
-    pub fn new(mode: AuthMode, api_key_header: &str, credential: Option<&SecretString>) -> Self {
+    pub fn new(
+        mode: AuthMode,
+        api_key_header: &ApiKeyHeader,
+        credential: Option<&SecretString>,
+    ) -> Self {
         Authenticator {
             mode,
-            api_key_header: HeaderName::from_bytes(api_key_header.as_bytes())
-                .unwrap_or(HeaderName::from_static("api-key")),
+            api_key_header: api_key_header.0.clone(),
             expected: digest(
                 credential
                     .map(|c| c.expose_secret().as_bytes())
@@ -54,7 +102,7 @@ impl Authenticator {
     }
 
     pub fn open() -> Self {
-        Self::new(AuthMode::None, "api-key", None)
+        Self::new(AuthMode::None, &ApiKeyHeader::default(), None)
     }
 
     pub fn mode(&self) -> AuthMode {
@@ -122,7 +170,7 @@ mod tests {
     #[test]
     fn every_mode_right_wrong_missing_malformed() {
         let secret = SecretString::from("s3cret-value".to_owned());
-        let bearer = Authenticator::new(AuthMode::Bearer, "api-key", Some(&secret));
+        let bearer = Authenticator::new(AuthMode::Bearer, &ApiKeyHeader::default(), Some(&secret));
         assert_eq!(
             bearer.check(&headers(&[("authorization", "Bearer s3cret-value")])),
             Ok(())
@@ -145,7 +193,11 @@ mod tests {
             Err(AuthFailure::Malformed)
         );
 
-        let key = Authenticator::new(AuthMode::ApiKey, "x-api-key", Some(&secret));
+        let key = Authenticator::new(
+            AuthMode::ApiKey,
+            &ApiKeyHeader::parse("X-Api-Key").unwrap(),
+            Some(&secret),
+        );
         assert_eq!(
             key.check(&headers(&[("x-api-key", "s3cret-value")])),
             Ok(())
@@ -160,7 +212,7 @@ mod tests {
         );
 
         let pair = SecretString::from("wso2:pa:ss".to_owned());
-        let basic = Authenticator::new(AuthMode::Basic, "api-key", Some(&pair));
+        let basic = Authenticator::new(AuthMode::Basic, &ApiKeyHeader::default(), Some(&pair));
         let good = base64::engine::general_purpose::STANDARD.encode("wso2:pa:ss");
         assert_eq!(
             basic.check(&headers(&[("authorization", &format!("Basic {good}"))])),

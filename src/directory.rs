@@ -6,8 +6,60 @@ use std::time::Duration;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::{DirectoryConfig, UrlTemplate};
 use crate::policy::{DirectoryFailure, Membership};
+use crate::secrets::SecretSource;
+
+/// The departments known when no directory API is configured (those of WSO2's published sample).
+pub const DEFAULT_DEPARTMENTS: &str = "Engineering,HR,Sales,Finance";
+
+/// Which directory answers, and how.
+#[derive(Debug, Clone)]
+pub enum DirectorySettings {
+    /// The company's directory API.
+    Http {
+        url: UrlTemplate,
+        token: Option<SecretSource>,
+        timeout: Duration,
+        /// `None` when `DEPARTMENT_CACHE_TTL=0`.
+        cache: Option<CachePolicy>,
+    },
+    /// A fixed list (`DEPARTMENTS`), for trying the service out or for small tenants.
+    Embedded { departments: Vec<String> },
+}
+
+/// A directory URL with a `{department}` placeholder, checked to be an absolute http(s) URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlTemplate(String);
+
+impl UrlTemplate {
+    pub const PLACEHOLDER: &'static str = "{department}";
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if !s.contains(Self::PLACEHOLDER) {
+            return Err(format!(
+                "must contain the placeholder {}",
+                Self::PLACEHOLDER
+            ));
+        }
+        let probe = s.replace(Self::PLACEHOLDER, "x");
+        let url = reqwest::Url::parse(&probe).map_err(|e| format!("is not a valid URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must be an http:// or https:// URL".into());
+        }
+        Ok(UrlTemplate(s.to_owned()))
+    }
+
+    /// The URL for one department, the value percent-encoded as a path segment or query value.
+    pub fn expand(&self, department: &str) -> String {
+        let encoded =
+            percent_encoding::utf8_percent_encode(department, percent_encoding::NON_ALPHANUMERIC);
+        self.0.replace(Self::PLACEHOLDER, &encoded.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Why the directory could not say whether a department exists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,18 +177,18 @@ pub fn screen(value: &str) -> Result<(), NotADepartment> {
 /// Builds the directory the configuration asks for. The HTTP client is built here, once.
 /// `token` is the directory token, already read from wherever the configuration keeps it.
 pub fn from_config(
-    config: &DirectoryConfig,
+    settings: &DirectorySettings,
     token: Option<SecretString>,
 ) -> Result<Box<dyn Directory>, reqwest::Error> {
-    Ok(Box::new(ScreenedDirectory(unscreened(config, token)?)))
+    Ok(Box::new(ScreenedDirectory(unscreened(settings, token)?)))
 }
 
 fn unscreened(
-    config: &DirectoryConfig,
+    settings: &DirectorySettings,
     token: Option<SecretString>,
 ) -> Result<Box<dyn Directory>, reqwest::Error> {
-    Ok(match config {
-        DirectoryConfig::Http {
+    Ok(match settings {
+        DirectorySettings::Http {
             url,
             timeout,
             cache,
@@ -148,7 +200,7 @@ fn unscreened(
                 None => http,
             }
         }
-        DirectoryConfig::Embedded { departments } => {
+        DirectorySettings::Embedded { departments } => {
             Box::new(EmbeddedDirectory::new(departments.iter().cloned()))
         }
     })
@@ -447,6 +499,15 @@ mod tests {
     const TEMPLATE: &str = "http://dir.example/departments/{department}";
 
     #[test]
+    fn url_template_percent_encodes_the_value() {
+        let t = UrlTemplate::parse("https://dir.example.com/departments/{department}").unwrap();
+        assert_eq!(
+            t.expand("R&D / Ops"),
+            "https://dir.example.com/departments/R%26D%20%2F%20Ops"
+        );
+    }
+
+    #[test]
     fn without_the_screen_dot_dot_would_leave_its_segment() {
         // Why the screen exists: the URL library normalises an encoded `..` away.
         let url = UrlTemplate::parse(TEMPLATE).unwrap().expand("..");
@@ -482,10 +543,10 @@ mod tests {
     #[tokio::test]
     async fn every_configured_directory_is_screened() {
         let configs = [
-            DirectoryConfig::Embedded {
+            DirectorySettings::Embedded {
                 departments: vec!["..".to_owned()],
             },
-            DirectoryConfig::Http {
+            DirectorySettings::Http {
                 // Nothing listens on port 9 of loopback: an unscreened lookup would fail, not answer unknown.
                 url: UrlTemplate::parse("http://127.0.0.1:9/d/{department}").unwrap(),
                 token: None,

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::action::{ActionRequest, ActionResponse, parse_request};
 use crate::audit::{Audit, CallInfo, Duplicate, short_name};
-use crate::config::{ClaimSet, FailureModes, Limits};
+use crate::claims::ClaimSet;
 use crate::directory::{self, Directory, DirectoryError};
 use crate::idempotency::{self, Begin, Idempotency, Ticket};
 use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
 use crate::notify::{Audience, Notifier, PreparedNotice};
-use crate::policy::{self, Membership, Update};
+use crate::policy::{self, FailureModes, Limits, Membership, Update};
 
 /// Everything a request needs, built once at start-up and shared by every request.
 pub struct Pipeline {

@@ -5,10 +5,42 @@ use crate::action::{
     ActionRequest, ActionResponse, Claim, ClaimValue, Description, ErrorStatus, ParseError, Reason,
     UserClaim,
 };
-use crate::config::{ClaimSet, FailureModes, Limits};
+use crate::claims::{ClaimSet, DEPARTMENT_CLAIM, EMAIL_CLAIM};
 
-pub const DEPARTMENT_CLAIM: &str = "http://wso2.org/claims/department";
-pub const EMAIL_CLAIM: &str = "http://wso2.org/claims/emailaddress";
+/// How large a call may be: the body, the number of claims, one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `MAX_BODY_BYTES`.
+    pub max_body_bytes: usize,
+    /// `MAX_CLAIMS`: claims in `event.request` plus `event.user.claims`.
+    pub max_claims: usize,
+    /// `MAX_VALUE_BYTES`: bytes of one claim value (all values of a multi-valued claim together).
+    pub max_value_bytes: usize,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        // WSO2 sends nothing larger in practice; anything bigger is an attack or a mistake.
+        max_body_bytes: 64 * 1024,
+        max_claims: 100,
+        max_value_bytes: 4096,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// What to answer when an upstream fails: by default the published scenario blocks (`error`, `fail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FailureModes {
+    /// `DIRECTORY_UNAVAILABLE=error|allow`.
+    pub allow_without_directory: bool,
+    /// `ALERT_UNDELIVERED=fail|allow`.
+    pub allow_without_alert: bool,
+}
 
 // The scenario's answers (action-contract.md). `from_static` checks each text when the constant is compiled.
 

@@ -5,7 +5,17 @@ use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use crate::config::SecretSource;
+/// A secret given either in the environment (local use) or as a Secrets Manager secret read once at start-up.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Inline(SecretString),
+    /// The name or ARN of a Secrets Manager secret whose `SecretString` is the value.
+    SecretsManager {
+        id: String,
+        /// The variable that named the secret, for error lines.
+        var: &'static str,
+    },
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("{var}: {problem}")]

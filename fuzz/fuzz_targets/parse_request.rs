@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use profile_guard::action::{ActionResponse, is_contract_text, parse_request};
-use profile_guard::config::Limits;
+use profile_guard::policy::Limits;
 use profile_guard::{Config, idempotency, policy};
 
 /// The default limits (`MAX_CLAIMS`, `MAX_VALUE_BYTES`), read once.

@@ -28,6 +28,17 @@ use crate::policy;
 /// How often a duplicate polls the table while another instance holds the change.
 const POLL: Duration = Duration::from_millis(100);
 
+/// Where decisions are remembered and for how long, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencySettings {
+    /// `IDEMPOTENCY_TABLE`: a DynamoDB table shared by all instances; without it, a per-instance cache only.
+    pub table: Option<String>,
+    /// `IDEMPOTENCY_TTL_SECS`: how long a decision on a call with a `requestId` is remembered.
+    pub ttl: Duration,
+    /// `IDEMPOTENCY_CONTENT_TTL_SECS`: how long a decision on a call without one is remembered.
+    pub content_ttl: Duration,
+}
+
 /// How long answers are reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {

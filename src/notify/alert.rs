@@ -1,11 +1,35 @@
 //! The security team's alert: which sensitive attributes of whose profile are changing, who asked, and when.
 
+use std::time::Duration;
+
 use serde::Serialize;
 
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, initiator_phrase, name_summary, one_line, subject_line};
 use crate::action::Initiator;
+use crate::claims::EmailAddress;
 use crate::notify::mask::ValueDisplay;
+use crate::secrets::SecretSource;
+
+/// Which channels carry the security alert (`ALERT_CHANNELS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertChannels {
+    pub email: bool,
+    pub slack: bool,
+}
+
+/// Who gets the security alert, where, and how it shows values.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    pub channels: AlertChannels,
+    /// `SECURITY_TEAM_EMAILS`.
+    pub recipients: Vec<EmailAddress>,
+    /// `ALERT_VALUES`: how alerts and notices show values.
+    pub values: ValueDisplay,
+    /// `SLACK_WEBHOOK_URL` / `SLACK_WEBHOOK_URL_SECRET`.
+    pub slack_webhook: Option<SecretSource>,
+    pub slack_timeout: Duration,
+}
 
 const NOT_SENT: &str = "(not sent)";
 
@@ -40,7 +64,7 @@ struct AttributeLine {
 pub fn security_alert(
     templates: &Templates,
     report: &ChangeReport,
-    recipients: &[String],
+    recipients: &[EmailAddress],
 ) -> Result<Email, RenderError> {
     let context = alert_context(report);
     Ok(Email {
@@ -105,7 +129,7 @@ pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
 mod tests {
     use super::*;
     use crate::action::parse_request;
-    use crate::config::ClaimSet;
+    use crate::claims::ClaimSet;
     use crate::policy::update_of;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -126,7 +150,7 @@ mod tests {
         security_alert(
             &Templates::built_in().unwrap(),
             &report(body, values),
-            &["sec@example.com".into()],
+            &[EmailAddress::parse("sec@example.com").unwrap()],
         )
         .unwrap()
     }

@@ -1,8 +1,6 @@
 //! How attribute values appear in messages: masked by default, so an alert in a shared mailbox does not leak the
 //! personal data it is about.
 
-use std::str::FromStr;
-
 use crate::action::ClaimValue;
 
 /// `ALERT_VALUES`: how much of a value a message shows.
@@ -15,19 +13,6 @@ pub enum ValueDisplay {
     Full,
     /// Only the attribute's name.
     None,
-}
-
-impl FromStr for ValueDisplay {
-    type Err = ();
-
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s.to_ascii_lowercase().as_str() {
-            "masked" => Ok(ValueDisplay::Masked),
-            "full" => Ok(ValueDisplay::Full),
-            "none" => Ok(ValueDisplay::None),
-            _ => Err(()),
-        }
-    }
 }
 
 /// The most `*` a masked value shows: more would tell how long the value is.

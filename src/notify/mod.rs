@@ -15,16 +15,19 @@ pub mod templates;
 use std::time::SystemTime;
 
 use crate::action::{ActionRequest, Initiator, WSO2_CLAIM_PREFIX};
+use crate::claims::{EmailAddress, readable_name};
 use crate::policy::Change;
 use mask::ValueDisplay;
 
 pub use notifier::{Audience, Notifier, PreparedAlert, PreparedNotice};
-pub use outbox::{Delivery, DeliveryError, DeliveryErrorKind, LogOutbox, Outbox, SesOutbox};
+pub use outbox::{
+    Delivery, DeliveryError, DeliveryErrorKind, EmailTransport, LogOutbox, Outbox, SesOutbox,
+};
 
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
-    pub to: Vec<String>,
+    pub to: Vec<EmailAddress>,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -157,28 +160,6 @@ pub fn initiator_phrase(initiator: Option<&Initiator>) -> &'static str {
     }
 }
 
-/// A readable name for a claim URI.
-pub fn readable_name(uri: &str) -> String {
-    let short = uri.strip_prefix(WSO2_CLAIM_PREFIX).unwrap_or(uri);
-    let known = match short {
-        "emailaddress" => "Email address",
-        "emailAddresses" => "Email addresses",
-        "verifyEmailAddresses" => "Email addresses to verify",
-        "mobile" => "Mobile number",
-        "mobileNumbers" => "Mobile numbers",
-        "verifyMobileNumbers" => "Mobile numbers to verify",
-        "telephone" => "Telephone",
-        "department" => "Department",
-        "givenname" => "First name",
-        "lastname" => "Last name",
-        "country" => "Country",
-        "organization" => "Organization",
-        "username" => "Username",
-        _ => return one_line(short, 120),
-    };
-    known.to_owned()
-}
-
 /// Text safe for one line (a subject, a table cell): control characters become spaces, at most `max` characters.
 pub fn one_line(s: &str, max: usize) -> String {
     let mut out: String = s
@@ -233,16 +214,6 @@ mod tests {
     fn one_line_strips_line_breaks() {
         assert_eq!(one_line("a\r\nBcc: x@y", 100), "a  Bcc: x@y");
         assert_eq!(one_line("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn claim_names_are_readable() {
-        assert_eq!(
-            readable_name("http://wso2.org/claims/mobile"),
-            "Mobile number"
-        );
-        assert_eq!(readable_name("http://wso2.org/claims/x\ny"), "x y");
-        assert_eq!(readable_name("urn:custom"), "urn:custom");
     }
 
     #[test]

@@ -6,12 +6,29 @@ use serde::Serialize;
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, one_line, subject_line};
 use crate::action::{ActionRequest, ClaimValue, Initiator};
-use crate::config::{NoticeConfig, NoticeMode, is_plausible_email};
+use crate::claims::{ClaimSet, EMAIL_CLAIM, EmailAddress, GIVEN_NAME_CLAIM, USERNAME_CLAIM};
 use crate::notify::mask::ValueDisplay;
-use crate::policy::{Change, EMAIL_CLAIM};
+use crate::policy::Change;
 
-pub const USERNAME_CLAIM: &str = "http://wso2.org/claims/username";
-pub const GIVEN_NAME_CLAIM: &str = "http://wso2.org/claims/givenname";
+/// `USER_NOTICE`: whether the person whose profile changes is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeMode {
+    Off,
+    /// Only changes the person did not make themself.
+    Others,
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct NoticeSettings {
+    pub mode: NoticeMode,
+    /// `USER_NOTICE_CLAIMS`: the attributes whose change the person is told about.
+    pub claims: ClaimSet,
+    /// `USER_NOTICE_NEW_ADDRESS`: when the e-mail address changes, also write to the new one.
+    pub new_address: bool,
+    /// `SUPPORT_CONTACT`: where the person should turn if the change was not expected.
+    pub support_contact: Option<String>,
+}
 
 /// Why no notice goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +57,7 @@ impl NoNotice {
 /// Where the notice goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticePlan {
-    pub to: Vec<String>,
+    pub to: Vec<EmailAddress>,
     pub email_changed: bool,
 }
 
@@ -53,11 +70,11 @@ fn single(value: &ClaimValue) -> Option<&str> {
 pub fn plan(
     req: &ActionRequest,
     watched: &[Change<'_>],
-    config: &NoticeConfig,
+    settings: &NoticeSettings,
 ) -> Result<NoticePlan, NoNotice> {
     // A self-made e-mail change is told all the same: it is exactly what an account takeover looks like.
     let email_change = watched.iter().any(|c| c.uri == EMAIL_CLAIM);
-    match config.mode {
+    match settings.mode {
         NoticeMode::Off => return Err(NoNotice::Off),
         NoticeMode::Others
             if req.event.initiator_type == Some(Initiator::User) && !email_change =>
@@ -80,7 +97,7 @@ pub fn plan(
             .iter()
             .find(|c| c.uri == uri)
             .and_then(|c| single(&c.value))
-            .filter(|v| is_plausible_email(v))
+            .and_then(|v| EmailAddress::parse(v).ok())
     };
     let address = current(EMAIL_CLAIM)
         .or_else(|| current(USERNAME_CLAIM))
@@ -91,13 +108,13 @@ pub fn plan(
         .as_ref()
         .and_then(|r| r.claims.iter().find(|c| c.uri == EMAIL_CLAIM));
     let new_address = written_email.and_then(|c| single(&c.value));
-    let email_changed = written_email.is_some() && new_address != Some(address);
-    let mut to = vec![address.to_owned()];
-    if config.new_address
+    let email_changed = written_email.is_some() && new_address != Some(address.as_str());
+    let mut to = vec![address];
+    if settings.new_address
         && email_changed
-        && let Some(new) = new_address.filter(|a| is_plausible_email(a))
+        && let Some(new) = new_address.and_then(|a| EmailAddress::parse(a).ok())
     {
-        to.push(new.to_owned());
+        to.push(new);
     }
     Ok(NoticePlan { to, email_changed })
 }
@@ -220,12 +237,11 @@ pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
 mod tests {
     use super::*;
     use crate::action::parse_request;
-    use crate::config::ClaimSet;
     use crate::policy::update_of;
     use std::time::{Duration, UNIX_EPOCH};
 
-    fn config(mode: NoticeMode, new_address: bool) -> NoticeConfig {
-        NoticeConfig {
+    fn config(mode: NoticeMode, new_address: bool) -> NoticeSettings {
+        NoticeSettings {
             mode,
             claims: ClaimSet::defaults(),
             new_address,
@@ -247,7 +263,7 @@ mod tests {
     const CURRENT: &str = r#"{"uri":"http://wso2.org/claims/emailaddress","value":"emily@aol.com"},
         {"uri":"http://wso2.org/claims/givenname","value":"Emily"}"#;
 
-    fn planned(raw: &str, cfg: &NoticeConfig) -> Result<NoticePlan, NoNotice> {
+    fn planned(raw: &str, cfg: &NoticeSettings) -> Result<NoticePlan, NoNotice> {
         let req = parse_request(raw.as_bytes()).unwrap();
         let update = update_of(&req).unwrap();
         plan(&req, &update.changes_in(&cfg.claims), cfg)

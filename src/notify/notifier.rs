@@ -5,14 +5,16 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::alert::AlertChannels;
 use super::mask::ValueDisplay;
+use super::notice::NoticeSettings;
 use super::notice::{self, NoNotice, NoticePlan};
 use super::outcome::{Channel, ChannelOutcome, NoticeOutcome, NoticeRecipients};
 use super::slack::ChatSender;
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, Outbox, alert};
 use crate::action::ActionRequest;
-use crate::config::{AlertChannels, NoticeConfig};
+use crate::claims::EmailAddress;
 use crate::policy::{Change, Update};
 
 pub struct Notifier {
@@ -21,9 +23,9 @@ pub struct Notifier {
     pub chat: Option<Arc<dyn ChatSender>>,
     pub channels: AlertChannels,
     /// The security team.
-    pub recipients: Vec<String>,
+    pub recipients: Vec<EmailAddress>,
     pub values: ValueDisplay,
-    pub notice: NoticeConfig,
+    pub notice: NoticeSettings,
     pub templates: Arc<Templates>,
 }
 

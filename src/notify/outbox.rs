@@ -5,7 +5,17 @@ use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::Email;
+use crate::claims::EmailAddress;
 use DeliveryErrorKind as Kind;
+
+/// How e-mail leaves: alerts and user notices alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailTransport {
+    /// Amazon SES v2, from a verified sender identity (`ALERT_SENDER`).
+    Ses { sender: EmailAddress },
+    /// One JSON log line per message, for local use with no AWS account.
+    LogOutbox,
+}
 
 /// A message the outbox accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,11 +91,11 @@ pub trait Outbox: Send + Sync {
 /// Sends through Amazon SES v2 from a verified identity. The client is built once at start-up.
 pub struct SesOutbox {
     client: aws_sdk_sesv2::Client,
-    sender: String,
+    sender: EmailAddress,
 }
 
 impl SesOutbox {
-    pub fn new(client: aws_sdk_sesv2::Client, sender: String) -> Self {
+    pub fn new(client: aws_sdk_sesv2::Client, sender: EmailAddress) -> Self {
         SesOutbox { client, sender }
     }
 }
@@ -113,10 +123,10 @@ impl Outbox for SesOutbox {
         let result = self
             .client
             .send_email()
-            .from_email_address(&self.sender)
+            .from_email_address(self.sender.as_str())
             .destination(
                 Destination::builder()
-                    .set_to_addresses(Some(email.to.clone()))
+                    .set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect()))
                     .build(),
             )
             .content(EmailContent::builder().simple(message).build())
@@ -203,7 +213,7 @@ impl Outbox for LogOutbox {
             to = %if email.to.is_empty() {
                 "(SECURITY_TEAM_EMAILS not set)".to_owned()
             } else {
-                email.to.iter().map(|a| super::mask::mask(a)).collect::<Vec<_>>().join(", ")
+                email.to.iter().map(|a| super::mask::mask(a.as_str())).collect::<Vec<_>>().join(", ")
             },
             subject = %email.subject,
             text = %email.text,

@@ -22,14 +22,47 @@ pub trait ChatSender: Send + Sync {
     async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError>;
 }
 
+/// A Slack incoming-webhook URL. It is the credential: kept secret, and https only (plain http to loopback alone,
+/// for a local stub).
+#[derive(Clone)]
+pub struct WebhookUrl(SecretString);
+
+/// Why a text is not a [`WebhookUrl`]; the wording follows the variable's name in an error line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotAWebhookUrl {
+    #[error("is not a URL")]
+    NotAUrl,
+    #[error("must be an https:// URL")]
+    NotHttps,
+}
+
+impl WebhookUrl {
+    pub fn parse(url: SecretString) -> Result<Self, NotAWebhookUrl> {
+        let parsed =
+            reqwest::Url::parse(url.expose_secret()).map_err(|_| NotAWebhookUrl::NotAUrl)?;
+        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
+            Ok(WebhookUrl(url))
+        } else {
+            Err(NotAWebhookUrl::NotHttps)
+        }
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookUrl([REDACTED])")
+    }
+}
+
 pub struct SlackWebhook {
     client: reqwest::Client,
-    url: SecretString,
+    url: WebhookUrl,
     timeout: Duration,
 }
 
 impl SlackWebhook {
-    pub fn new(url: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(url: WebhookUrl, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = upstream::client(timeout)?;
         Ok(SlackWebhook {
             client,
@@ -48,7 +81,7 @@ impl ChatSender for SlackWebhook {
     async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError> {
         let request = self
             .client
-            .post(self.url.expose_secret())
+            .post(self.url.0.expose_secret())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(payload(report).to_string());
         let response = upstream::send(request, self.timeout)
@@ -278,6 +311,29 @@ mod tests {
                 assert!(last.starts_with("• *"), "{last}");
             }
         }
+    }
+
+    #[test]
+    fn a_webhook_url_is_https_or_loopback() {
+        let parse = |url: &str| WebhookUrl::parse(SecretString::from(url.to_owned())).map(|_| ());
+        assert_eq!(parse("https://hooks.slack.com/services/T/B/X"), Ok(()));
+        for loopback in [
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://[::1]:8/x",
+        ] {
+            assert_eq!(parse(loopback), Ok(()), "{loopback}");
+        }
+        assert_eq!(
+            parse("http://hooks.slack.com/x"),
+            Err(NotAWebhookUrl::NotHttps)
+        );
+        assert_eq!(parse("ftp://127.0.0.1/x"), Err(NotAWebhookUrl::NotHttps));
+        assert_eq!(parse("hooks.slack.com/x"), Err(NotAWebhookUrl::NotAUrl));
+        assert_eq!(
+            NotAWebhookUrl::NotHttps.to_string(),
+            "must be an https:// URL"
+        );
     }
 
     #[test]

@@ -1,0 +1,24 @@
+//! How e-mail leaves: SES from `ALERT_SENDER`, or the log outbox when it is not set.
+
+use super::reader::Reader;
+use super::{ConfigError, aws, rules};
+use crate::notify::alert::AlertSettings;
+use crate::notify::notice::NoticeMode;
+use crate::notify::outbox::EmailTransport;
+
+/// `ALERT_SENDER`, checked against the alert settings (its recipients) and the notice mode.
+pub(super) fn transport(
+    r: &Reader<'_>,
+    in_lambda: bool,
+    alert: &AlertSettings,
+    notice: NoticeMode,
+) -> Result<EmailTransport, ConfigError> {
+    let sender = r.address("ALERT_SENDER")?;
+    rules::lambda_needs_sender(in_lambda, alert.channels, notice, sender.as_ref())?;
+    let Some(sender) = sender else {
+        return Ok(EmailTransport::LogOutbox);
+    };
+    rules::sender_needs_recipients(alert.channels, &alert.recipients)?;
+    rules::sender_needs_region(aws::region(r).as_deref())?;
+    Ok(EmailTransport::Ses { sender })
+}

@@ -1,0 +1,292 @@
+//! The whole configuration, read once from the environment and validated before the service starts. Only
+//! start-up reads it: each section below builds the settings type of the module it configures, and the rules that
+//! span sections live in `rules`.
+//!
+//! Every error names the variable and what is wrong with it, so a bad deployment fails at init with a line an
+//! admin can act on instead of misbehaving on the first profile update.
+
+mod alerts;
+mod aws;
+mod directory;
+mod email;
+mod endpoint;
+mod idempotency;
+mod notice;
+mod reader;
+mod rules;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use aws::AwsSettings;
+
+use crate::auth::AuthSettings;
+use crate::claims::ClaimSet;
+use crate::directory::DirectorySettings;
+use crate::idempotency::IdempotencySettings;
+use crate::notify::alert::AlertSettings;
+use crate::notify::notice::NoticeSettings;
+use crate::notify::outbox::EmailTransport;
+use crate::policy::{FailureModes, Limits};
+use reader::Reader;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        ConfigError {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Set when running inside AWS Lambda (`AWS_LAMBDA_RUNTIME_API` is present).
+    pub in_lambda: bool,
+    /// `LISTEN_ADDR`: the local server's address.
+    pub listen_addr: SocketAddr,
+    pub directory: DirectorySettings,
+    /// `SENSITIVE_CLAIMS`: changes to these raise the security alert.
+    pub sensitive_claims: ClaimSet,
+    /// How e-mail leaves: SES or the local log outbox. Used by alerts and user notices.
+    pub email: EmailTransport,
+    pub alert: AlertSettings,
+    pub notice: NoticeSettings,
+    pub idempotency: IdempotencySettings,
+    pub auth: AuthSettings,
+    pub limits: Limits,
+    pub failure_modes: FailureModes,
+    /// `DEADLINE_MS`: the whole call, upstream calls included, ends within this.
+    pub deadline: Duration,
+    /// `TEMPLATE_DIR`: message templates that override the built-in ones.
+    pub template_dir: Option<PathBuf>,
+    pub aws: AwsSettings,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`; an empty value counts as unset. Sections are read in a fixed
+    /// order, so a configuration with several mistakes always reports the same one first.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let r = Reader::new(&lookup);
+        let in_lambda = r.is_set("AWS_LAMBDA_RUNTIME_API");
+        let listen_addr = endpoint::listen_addr(&r)?;
+        let limits = endpoint::limits(&r)?;
+        let deadline = endpoint::deadline(&r)?;
+        let directory = directory::settings(&r)?;
+        let sensitive_claims = alerts::sensitive_claims(&r)?;
+        let mut alert = alerts::settings(&r)?;
+        let notice = notice::settings(&r, &sensitive_claims)?;
+        alert.recipients = alerts::recipients(&r, in_lambda, alert.channels)?;
+        let email = email::transport(&r, in_lambda, &alert, notice.mode)?;
+        let idempotency = idempotency::settings(&r)?;
+        let auth = endpoint::auth(&r, in_lambda)?;
+        let failure_modes = endpoint::failure_modes(&r)?;
+        let aws = aws::settings(&r)?;
+        rules::table_needs_region(idempotency.table.as_deref(), aws.region.as_deref())?;
+        Ok(Config {
+            in_lambda,
+            listen_addr,
+            directory,
+            sensitive_claims,
+            email,
+            alert,
+            notice,
+            idempotency,
+            auth,
+            limits,
+            failure_modes,
+            deadline,
+            template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
+            aws,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AuthMode;
+    use crate::notify::notice::NoticeMode;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_run_locally_with_no_aws_account() {
+        let c = config(&[]).unwrap();
+        assert!(!c.in_lambda);
+        assert_eq!(c.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.email, EmailTransport::LogOutbox);
+        assert_eq!(c.notice.mode, NoticeMode::All);
+        assert_eq!(c.auth.mode, AuthMode::None);
+        assert_eq!(c.deadline, Duration::from_millis(2500));
+        assert!(c.alert.channels.email && !c.alert.channels.slack);
+        assert!(c.sensitive_claims.contains("http://wso2.org/claims/mobile"));
+        match c.directory {
+            DirectorySettings::Embedded { departments } => {
+                assert_eq!(departments, ["Engineering", "HR", "Sales", "Finance"])
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lambda_requires_sender_and_recipients() {
+        let err = config(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]).unwrap_err();
+        assert_eq!(err.var, "SECURITY_TEAM_EMAILS");
+        let err = config(&[
+            ("AWS_LAMBDA_RUNTIME_API", "x"),
+            ("SECURITY_TEAM_EMAILS", "sec@example.com"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "ALERT_SENDER");
+        assert!(err.to_string().starts_with("ALERT_SENDER: "));
+        let lambda = [
+            ("AWS_LAMBDA_RUNTIME_API", "x"),
+            ("SECURITY_TEAM_EMAILS", "sec@example.com"),
+            ("ALERT_SENDER", "guard@example.com"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        assert_eq!(
+            config(&lambda).unwrap_err().var,
+            "AUTH_MODE",
+            "no silent open endpoint in Lambda"
+        );
+        let mut open = lambda.to_vec();
+        open.push(("AUTH_MODE", "none"));
+        assert!(config(&open).is_ok());
+        let mut keyed = lambda.to_vec();
+        keyed.push(("AUTH_MODE", "api-key"));
+        assert_eq!(config(&keyed).unwrap_err().var, "AUTH_CREDENTIAL");
+        keyed.push((
+            "AUTH_CREDENTIAL_SECRET",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:pg",
+        ));
+        assert!(config(&keyed).is_ok());
+    }
+
+    #[test]
+    fn slack_channel_and_notice_settings() {
+        let c = config(&[(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T/B/X",
+        )])
+        .unwrap();
+        assert!(c.alert.channels.email && c.alert.channels.slack);
+        let c = config(&[
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T/B/X",
+            ),
+            ("ALERT_CHANNELS", "slack"),
+            ("USER_NOTICE", "others"),
+            ("USER_NOTICE_CLAIMS", "mobile"),
+            ("USER_NOTICE_NEW_ADDRESS", "true"),
+        ])
+        .unwrap();
+        assert!(!c.alert.channels.email && c.alert.channels.slack);
+        assert_eq!(c.notice.mode, NoticeMode::Others);
+        assert!(c.notice.claims.contains("http://wso2.org/claims/mobile"));
+        assert!(
+            !c.notice
+                .claims
+                .contains("http://wso2.org/claims/department")
+        );
+        assert!(c.notice.new_address);
+        assert_eq!(
+            config(&[("ALERT_CHANNELS", "slack")]).unwrap_err().var,
+            "SLACK_WEBHOOK_URL"
+        );
+        assert_eq!(
+            config(&[("SLACK_WEBHOOK_URL", "http://hooks.slack.com/x")])
+                .unwrap_err()
+                .var,
+            "SLACK_WEBHOOK_URL"
+        );
+        assert_eq!(
+            config(&[
+                ("SLACK_WEBHOOK_URL", "https://h/x"),
+                ("SLACK_WEBHOOK_URL_SECRET", "s")
+            ])
+            .unwrap_err()
+            .var,
+            "SLACK_WEBHOOK_URL_SECRET"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("LISTEN_ADDR", "localhost"),
+            ("DEPARTMENT_API_URL", "http://dir.example.com/departments"),
+            ("DEPARTMENT_API_URL", "ftp://dir.example.com/{department}"),
+            ("SENSITIVE_CLAIMS", " , "),
+            ("ALERT_VALUES", "partly"),
+            ("SECURITY_TEAM_EMAILS", "not-an-address"),
+            ("ALERT_SENDER", "nobody"),
+            ("DEPARTMENTS", ","),
+            ("MAX_BODY_BYTES", "12"),
+            ("MAX_CLAIMS", "0"),
+            ("DEADLINE_MS", "50"),
+            ("USER_NOTICE", "sometimes"),
+            ("USER_NOTICE_NEW_ADDRESS", "maybe"),
+            ("ALERT_CHANNELS", "email,pager"),
+            ("AUTH_MODE", "digest"),
+            ("DIRECTORY_UNAVAILABLE", "ignore"),
+            ("ALERT_UNDELIVERED", "skip"),
+            ("SUPPORT_CONTACT", "a\nb"),
+            ("IDEMPOTENCY_TABLE", "my table"),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(&err.var, var, "{var}={value} gave {err}");
+        }
+        let err = config(&[
+            ("DEPARTMENT_API_URL", "http://d/{department}"),
+            ("DEPARTMENT_API_TIMEOUT_MS", "0"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "DEPARTMENT_API_TIMEOUT_MS");
+        let err = config(&[("ALERT_SENDER", "guard@example.com")]).unwrap_err();
+        assert_eq!(err.var, "SECURITY_TEAM_EMAILS");
+    }
+
+    #[test]
+    fn an_invalid_api_key_header_is_refused_at_start_up() {
+        let c = config(&[("AUTH_API_KEY_HEADER", "X-Api-Key")]).unwrap();
+        assert_eq!(c.auth.api_key_header.as_str(), "x-api-key");
+        assert_eq!(config(&[]).unwrap().auth.api_key_header.as_str(), "api-key");
+        for bad in ["api key", "x-api-key:", "clé"] {
+            let err = config(&[
+                ("AUTH_MODE", "api-key"),
+                ("AUTH_CREDENTIAL", "k"),
+                ("AUTH_API_KEY_HEADER", bad),
+            ])
+            .unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "AUTH_API_KEY_HEADER: is not a valid HTTP header name",
+                "{bad:?}"
+            );
+        }
+    }
+}
