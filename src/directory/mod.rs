@@ -1,65 +1,24 @@
-//! The department directory: the company's HTTP API, or an embedded list for trying the service out.
+//! The department directory: the company's HTTP API (cached), or an embedded list for trying the service out.
+//! Every directory stands behind the screen, so no value that cannot be a department is ever sent anywhere.
 
-use std::collections::HashSet;
+mod cache;
+mod embedded;
+mod http;
+mod screen;
+mod settings;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
+
+pub use cache::CachedDirectory;
+pub use embedded::EmbeddedDirectory;
+pub use http::HttpDirectory;
+pub use screen::{MAX_DEPARTMENT_BYTES, NotADepartment, ScreenedDirectory, screen};
+pub use settings::{CachePolicy, DEFAULT_DEPARTMENTS, DirectorySettings, UrlTemplate};
 
 use crate::policy::{DirectoryFailure, Membership};
-use crate::secrets::SecretSource;
-
-/// The departments known when no directory API is configured (those of WSO2's published sample).
-pub const DEFAULT_DEPARTMENTS: &str = "Engineering,HR,Sales,Finance";
-
-/// Which directory answers, and how.
-#[derive(Debug, Clone)]
-pub enum DirectorySettings {
-    /// The company's directory API.
-    Http {
-        url: UrlTemplate,
-        token: Option<SecretSource>,
-        timeout: Duration,
-        /// `None` when `DEPARTMENT_CACHE_TTL=0`.
-        cache: Option<CachePolicy>,
-    },
-    /// A fixed list (`DEPARTMENTS`), for trying the service out or for small tenants.
-    Embedded { departments: Vec<String> },
-}
-
-/// A directory URL with a `{department}` placeholder, checked to be an absolute http(s) URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlTemplate(String);
-
-impl UrlTemplate {
-    pub const PLACEHOLDER: &'static str = "{department}";
-
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if !s.contains(Self::PLACEHOLDER) {
-            return Err(format!(
-                "must contain the placeholder {}",
-                Self::PLACEHOLDER
-            ));
-        }
-        let probe = s.replace(Self::PLACEHOLDER, "x");
-        let url = reqwest::Url::parse(&probe).map_err(|e| format!("is not a valid URL ({e})"))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err("must be an http:// or https:// URL".into());
-        }
-        Ok(UrlTemplate(s.to_owned()))
-    }
-
-    /// The URL for one department, the value percent-encoded as a path segment or query value.
-    pub fn expand(&self, department: &str) -> String {
-        let encoded =
-            percent_encoding::utf8_percent_encode(department, percent_encoding::NON_ALPHANUMERIC);
-        self.0.replace(Self::PLACEHOLDER, &encoded.to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// Why the directory could not say whether a department exists.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,6 +27,9 @@ pub enum DirectoryError {
     Timeout(Duration),
     #[error("the directory could not be reached")]
     Unreachable,
+    /// A connection was made but could not be secured: a certificate or protocol problem, not an outage.
+    #[error("the TLS connection to the directory failed")]
+    Tls,
     #[error("the directory answered with HTTP status {0}")]
     UnexpectedStatus(u16),
     #[error("the directory's answer could not be read")]
@@ -84,7 +46,7 @@ impl DirectoryError {
             DirectoryError::UnexpectedStatus(status) => {
                 matches!(status, 408 | 429) || (500..=599).contains(status)
             }
-            DirectoryError::BadAnswer => false,
+            DirectoryError::Tls | DirectoryError::BadAnswer => false,
         }
     }
 
@@ -92,7 +54,7 @@ impl DirectoryError {
     pub fn failure(&self) -> DirectoryFailure {
         match self {
             DirectoryError::Timeout(_) => DirectoryFailure::Timeout,
-            DirectoryError::Unreachable => DirectoryFailure::Unreachable,
+            DirectoryError::Unreachable | DirectoryError::Tls => DirectoryFailure::Unreachable,
             DirectoryError::UnexpectedStatus(_) | DirectoryError::BadAnswer => {
                 DirectoryFailure::BadAnswer
             }
@@ -104,6 +66,7 @@ impl DirectoryError {
         match self {
             DirectoryError::Timeout(_) => "timeout",
             DirectoryError::Unreachable => "unreachable",
+            DirectoryError::Tls => "tls",
             DirectoryError::UnexpectedStatus(_) => "unexpected_status",
             DirectoryError::BadAnswer => "bad_answer",
         }
@@ -130,48 +93,6 @@ pub trait Directory: Send + Sync {
 
     /// What this directory is, for the start-up log line (no secrets).
     fn describe(&self) -> String;
-}
-
-/// The longest department value any directory is asked about, in bytes. Department names are short; a longer
-/// value is a mistake or a probe, and would make a URL some servers refuse.
-pub const MAX_DEPARTMENT_BYTES: usize = 256;
-
-/// Why a value cannot name a department, so no directory is asked about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NotADepartment {
-    Empty,
-    /// `.` or `..`: URL parsers treat them as dot segments even percent-encoded (`%2E%2E`), so
-    /// `/departments/..` would ask for `/` instead.
-    DotSegment,
-    ControlCharacter,
-    TooLong,
-}
-
-impl NotADepartment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotADepartment::Empty => "empty",
-            NotADepartment::DotSegment => "dot_segment",
-            NotADepartment::ControlCharacter => "control_character",
-            NotADepartment::TooLong => "too_long",
-        }
-    }
-}
-
-/// Whether `value` may be looked up. Every other value, percent-encoded by `UrlTemplate::expand`, stays in the
-/// one path segment (or query value) the template gives it.
-pub fn screen(value: &str) -> Result<(), NotADepartment> {
-    if value.is_empty() {
-        Err(NotADepartment::Empty)
-    } else if value.len() > MAX_DEPARTMENT_BYTES {
-        Err(NotADepartment::TooLong)
-    } else if value == "." || value == ".." {
-        Err(NotADepartment::DotSegment)
-    } else if value.chars().any(char::is_control) {
-        Err(NotADepartment::ControlCharacter)
-    } else {
-        Ok(())
-    }
 }
 
 /// Builds the directory the configuration asks for. The HTTP client is built here, once.
@@ -206,203 +127,9 @@ fn unscreened(
     })
 }
 
-/// Stands in front of every directory (and its cache, so junk is never cached): a value `screen` refuses is
-/// unknown without a call.
-pub struct ScreenedDirectory(pub Box<dyn Directory>);
-
-#[async_trait]
-impl Directory for ScreenedDirectory {
-    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
-        if let Err(why) = screen(department) {
-            tracing::info!(
-                target: "profile_guard::directory",
-                reason = why.as_str(),
-                value_bytes = department.len(),
-                "department value refused without asking the directory"
-            );
-            return Ok(Membership::Unknown);
-        }
-        self.0.lookup(department).await
-    }
-
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-}
-
-/// What a directory's status says about the department. The answers a server gives about a bad or absent value
-/// (400, 404, 410, 414, 422) mean unknown; anything but 200 is otherwise an error.
-fn membership_of(status: u16) -> Result<Membership, DirectoryError> {
-    match status {
-        200 => Ok(Membership::Known),
-        400 | 404 | 410 | 414 | 422 => Ok(Membership::Unknown),
-        other => Err(DirectoryError::UnexpectedStatus(other)),
-    }
-}
-
-/// `GET <url with the department>`: 200 means known, an answer about the value unknown, anything else an error.
-pub struct HttpDirectory {
-    client: reqwest::Client,
-    url: UrlTemplate,
-    token: Option<SecretString>,
-    timeout: Duration,
-}
-
-impl HttpDirectory {
-    pub fn new(
-        url: UrlTemplate,
-        token: Option<SecretString>,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let client = crate::upstream::client(timeout)?;
-        Ok(HttpDirectory {
-            client,
-            url,
-            token,
-            timeout,
-        })
-    }
-}
-
-#[async_trait]
-impl Directory for HttpDirectory {
-    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
-        let mut request = self
-            .client
-            .get(self.url.expand(department))
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token.expose_secret());
-        }
-        // reqwest's own timeout covers the whole exchange; the outer one is a guarantee that no path can hang.
-        let sent =
-            tokio::time::timeout(self.timeout + Duration::from_millis(50), request.send()).await;
-        let response = match sent {
-            Err(_) => return Err(DirectoryError::Timeout(self.timeout)),
-            Ok(Err(e)) if e.is_timeout() => return Err(DirectoryError::Timeout(self.timeout)),
-            Ok(Err(e)) if e.is_connect() => return Err(DirectoryError::Unreachable),
-            Ok(Err(_)) => return Err(DirectoryError::BadAnswer),
-            Ok(Ok(r)) => r,
-        };
-        membership_of(response.status().as_u16())
-    }
-
-    fn describe(&self) -> String {
-        let url = self.url.as_str();
-        // Only scheme and host: a path or query may carry an API key.
-        let shown = reqwest::Url::parse(&url.replace(UrlTemplate::PLACEHOLDER, "x"))
-            .ok()
-            .and_then(|u| u.host_str().map(|h| format!("{}://{}", u.scheme(), h)))
-            .unwrap_or_else(|| "(unparsable)".into());
-        format!(
-            "directory API at {shown} (timeout {} ms, token {})",
-            self.timeout.as_millis(),
-            if self.token.is_some() {
-                "set"
-            } else {
-                "not set"
-            }
-        )
-    }
-}
-
-/// How long the directory's answers are reused (`DEPARTMENT_CACHE_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
-    pub known_ttl: Duration,
-    pub unknown_ttl: Duration,
-    pub max_entries: u64,
-}
-
-struct TtlByAnswer(CachePolicy);
-
-impl moka::Expiry<String, Membership> for TtlByAnswer {
-    fn expire_after_create(
-        &self,
-        _: &String,
-        value: &Membership,
-        _: std::time::Instant,
-    ) -> Option<Duration> {
-        Some(match value {
-            Membership::Known => self.0.known_ttl,
-            Membership::Unknown => self.0.unknown_ttl,
-        })
-    }
-}
-
-/// Reuses the directory's answers: known and unknown departments for their own TTLs, errors never. Concurrent
-/// misses for the same department wait for one upstream call.
-pub struct CachedDirectory {
-    inner: Box<dyn Directory>,
-    cache: moka::future::Cache<String, Membership>,
-    policy: CachePolicy,
-}
-
-impl CachedDirectory {
-    pub fn new(inner: Box<dyn Directory>, policy: CachePolicy) -> Self {
-        CachedDirectory {
-            inner,
-            cache: moka::future::Cache::builder()
-                .max_capacity(policy.max_entries)
-                .expire_after(TtlByAnswer(policy))
-                .build(),
-            policy,
-        }
-    }
-}
-
-#[async_trait]
-impl Directory for CachedDirectory {
-    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
-        self.cache
-            .try_get_with_by_ref(department, self.inner.lookup(department))
-            .await
-            .map_err(|e| (*e).clone())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "{}, cached ({} s known, {} s unknown, at most {} entries)",
-            self.inner.describe(),
-            self.policy.known_ttl.as_secs(),
-            self.policy.unknown_ttl.as_secs(),
-            self.policy.max_entries
-        )
-    }
-}
-
-/// A fixed list of departments.
-pub struct EmbeddedDirectory {
-    departments: HashSet<String>,
-}
-
-impl EmbeddedDirectory {
-    pub fn new(departments: impl IntoIterator<Item = String>) -> Self {
-        EmbeddedDirectory {
-            departments: departments.into_iter().collect(),
-        }
-    }
-}
-
-#[async_trait]
-impl Directory for EmbeddedDirectory {
-    async fn lookup(&self, department: &str) -> Result<Membership, DirectoryError> {
-        Ok(if self.departments.contains(department) {
-            Membership::Known
-        } else {
-            Membership::Unknown
-        })
-    }
-
-    fn describe(&self) -> String {
-        let mut list: Vec<&str> = self.departments.iter().map(String::as_str).collect();
-        list.sort_unstable();
-        format!("embedded department list ({})", list.join(", "))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::http::membership_of;
     use super::*;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,0 +1,159 @@
+//! The parts of the service, each built once from its settings and the secrets read for it.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::StartupError;
+use super::aws::sdk_client;
+use crate::auth::{AuthMode, Authenticator};
+use crate::config::Config;
+use crate::directory::{self, Directory, DirectorySettings};
+use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
+use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
+use crate::notify::templates::Templates;
+use crate::notify::{EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
+use crate::secrets::{SecretError, SecretKind, SecretReader};
+
+/// Entries the warm-instance idempotency map holds at most.
+const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;
+
+/// Every secret the configuration names, read once.
+pub(super) struct Secrets {
+    pub directory_token: Option<SecretString>,
+    pub auth_credential: Option<SecretString>,
+    pub slack_webhook: Option<WebhookUrl>,
+}
+
+/// Reads every configured secret, from the environment or Secrets Manager, each checked for its use.
+pub(super) async fn read_secrets(
+    config: &Config,
+    sdk: Option<&SdkConfig>,
+) -> Result<Secrets, StartupError> {
+    let uses_manager = crate::secrets::needs_secrets_manager(super::secret_sources(config));
+    let client = sdk.filter(|_| uses_manager).map(|sdk| {
+        sdk_client!(
+            aws_sdk_secretsmanager,
+            sdk,
+            config.aws.secrets_endpoint.as_ref()
+        )
+    });
+    let reader = SecretReader::new(client);
+    let token = directory_token_source(&config.directory);
+    let directory_token = reader.read_if_set(token, SecretKind::Single).await?;
+    let kind = match config.auth.mode {
+        AuthMode::Basic => SecretKind::BasicCredential,
+        _ => SecretKind::Single,
+    };
+    let auth_credential = reader
+        .read_if_set(config.auth.credential.as_ref(), kind)
+        .await?;
+    check_inline_basic(config.auth.mode, auth_credential.as_ref())?;
+    let webhook = config.alert.slack_webhook.as_ref();
+    let slack_webhook = match reader.read_if_set(webhook, SecretKind::Single).await? {
+        Some(url) => Some(WebhookUrl::parse(url).map_err(|problem| SecretError {
+            var: "SLACK_WEBHOOK_URL_SECRET",
+            problem: format!("the webhook URL {problem}"),
+        })?),
+        None => None,
+    };
+    Ok(Secrets {
+        directory_token,
+        auth_credential,
+        slack_webhook,
+    })
+}
+
+pub(super) fn directory_token_source(
+    settings: &DirectorySettings,
+) -> Option<&crate::secrets::SecretSource> {
+    match settings {
+        DirectorySettings::Http { token, .. } => token.as_ref(),
+        DirectorySettings::Embedded { .. } => None,
+    }
+}
+
+/// An inline credential is used as given: this is its check (a stored one was checked as it was read).
+fn check_inline_basic(
+    mode: AuthMode,
+    credential: Option<&SecretString>,
+) -> Result<(), SecretError> {
+    match credential {
+        Some(c) if mode == AuthMode::Basic && !c.expose_secret().contains(':') => {
+            Err(SecretError {
+                var: "AUTH_CREDENTIAL_SECRET",
+                problem: "the secret must be user:password with AUTH_MODE=basic".into(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn directory(
+    config: &Config,
+    token: Option<SecretString>,
+) -> Result<Arc<dyn Directory>, StartupError> {
+    Ok(Arc::from(directory::from_config(&config.directory, token)?))
+}
+
+/// Who hears of a change, and through what: e-mail (SES or the log outbox), Slack, the templates.
+pub(super) fn notifier(
+    config: &Config,
+    sdk: Option<&SdkConfig>,
+    webhook: Option<WebhookUrl>,
+) -> Result<Notifier, StartupError> {
+    let email: Arc<dyn Outbox> = match (&config.email, sdk) {
+        (EmailTransport::Ses { sender }, Some(sdk)) => {
+            let client = sdk_client!(aws_sdk_sesv2, sdk, config.aws.ses_endpoint.as_ref());
+            Arc::new(SesOutbox::new(client, sender.clone()))
+        }
+        _ => Arc::new(LogOutbox),
+    };
+    let chat = match webhook {
+        Some(url) => Some(
+            Arc::new(SlackWebhook::new(url, config.alert.slack_timeout)?) as Arc<dyn ChatSender>,
+        ),
+        None => None,
+    };
+    Ok(Notifier {
+        email,
+        chat,
+        channels: config.alert.channels,
+        recipients: config.alert.recipients.clone(),
+        values: config.alert.values,
+        notice: config.notice.clone(),
+        templates: Arc::new(Templates::load(config.template_dir.as_deref())?),
+    })
+}
+
+/// The warm-instance map, and the shared table when one is configured.
+pub(super) fn idempotency(config: &Config, sdk: Option<&SdkConfig>) -> Idempotency {
+    let store = match (&config.idempotency.table, sdk) {
+        (Some(table), Some(sdk)) => {
+            let client = sdk_client!(aws_sdk_dynamodb, sdk, config.aws.dynamodb_endpoint.as_ref());
+            Some(Arc::new(DynamoStore::new(client, table.clone())) as Arc<dyn Store>)
+        }
+        _ => None,
+    };
+    Idempotency::new(retention(config), IDEMPOTENCY_CACHE_ENTRIES, store)
+}
+
+/// How long answers are reused: a refused department no longer than the directory cache keeps "unknown".
+fn retention(config: &Config) -> Retention {
+    let refused_department = match &config.directory {
+        DirectorySettings::Http {
+            cache: Some(cache), ..
+        } => Some(cache.unknown_ttl),
+        _ => None,
+    };
+    Retention {
+        with_request_id: config.idempotency.ttl,
+        content_only: config.idempotency.content_ttl,
+        refused_department,
+    }
+}
+
+pub(super) fn authenticator(config: &Config, credential: Option<&SecretString>) -> Authenticator {
+    Authenticator::new(config.auth.mode, &config.auth.api_key_header, credential)
+}

@@ -1,0 +1,140 @@
+//! Start-up: reads secrets, builds the clients once from the configuration and serves the router, inside Lambda
+//! or on a local socket. Beyond reading configured secrets, start-up does no network I/O.
+
+mod aws;
+mod components;
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, ConfigLoader};
+
+use crate::auth::AuthMode;
+use crate::claims::ClaimSet;
+use crate::config::Config;
+use crate::endpoint::{AppState, ServeLimits, router, serve, shutdown_signal};
+use crate::notify::templates::TemplateError;
+use crate::notify::{EmailTransport, Notifier};
+use crate::pipeline::Pipeline;
+use crate::secrets::{SecretError, SecretSource};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the HTTP client for the directory could not be built: {0}")]
+    HttpClient(#[from] reqwest::Error),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("could not listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("the local server failed: {0}")]
+    Serve(std::io::Error),
+    #[error("the Lambda runtime failed: {0}")]
+    Lambda(String),
+}
+
+/// Builds the shared state with the AWS SDK's default credential chain.
+pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
+    build_state_with(config, aws_config::defaults(BehaviorVersion::latest())).await
+}
+
+/// Builds the shared state: secrets read, every client built and every template compiled, each once. `aws` is
+/// the SDK configuration loader to start from (tests pass one with fixed credentials).
+pub async fn build_state_with(
+    config: &Config,
+    aws: ConfigLoader,
+) -> Result<AppState, StartupError> {
+    let sdk = aws::load(config, aws).await;
+    let secrets = components::read_secrets(config, sdk.as_ref()).await?;
+    let directory = components::directory(config, secrets.directory_token)?;
+    let notifier = components::notifier(config, sdk.as_ref(), secrets.slack_webhook)?;
+    log_configuration(config, directory.describe(), &notifier);
+    Ok(AppState {
+        pipeline: Pipeline {
+            directory,
+            notifier,
+            sensitive: config.sensitive_claims.clone(),
+            idempotency: components::idempotency(config, sdk.as_ref()),
+            limits: config.limits,
+            failure_modes: config.failure_modes,
+            deadline: config.deadline,
+        },
+        auth: components::authenticator(config, secrets.auth_credential.as_ref()),
+        max_body_bytes: config.limits.max_body_bytes,
+    })
+}
+
+/// Every secret the configuration names, wherever it is kept.
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 3] {
+    [
+        components::directory_token_source(&config.directory),
+        config.alert.slack_webhook.as_ref(),
+        config.auth.credential.as_ref(),
+    ]
+}
+
+/// The start-up line: what this instance runs with (no secrets), and warnings for the local defaults.
+fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
+    let channels = match (config.alert.channels.email, config.alert.channels.slack) {
+        (true, true) => "email,slack",
+        (false, true) => "slack",
+        _ => "email",
+    };
+    let idempotency = match config.idempotency.table.as_deref() {
+        Some(table) => format!("in-memory + DynamoDB table {table}"),
+        None => "in-memory".to_owned(),
+    };
+    tracing::info!(
+        directory = %directory,
+        email = %notifier.email.describe(),
+        alert_channels = %channels,
+        security_team = config.alert.recipients.len(),
+        sensitive_claims = %sorted_claims(&config.sensitive_claims),
+        user_notice = ?config.notice.mode,
+        idempotency = %idempotency,
+        auth_mode = ?config.auth.mode,
+        deadline_ms = config.deadline.as_millis() as u64,
+        templates_overridden = %notifier.templates.overridden.join(","),
+        in_lambda = config.in_lambda,
+        "profile-guard configured"
+    );
+    if config.email == EmailTransport::LogOutbox {
+        tracing::warn!(
+            "ALERT_SENDER is not set: alerts and notices are written to the log outbox, not e-mailed"
+        );
+    }
+    if config.auth.mode == AuthMode::None {
+        tracing::warn!("AUTH_MODE is none: the endpoint accepts calls without credentials");
+    }
+}
+
+fn sorted_claims(set: &ClaimSet) -> String {
+    let mut v: Vec<&str> = set.iter().collect();
+    v.sort_unstable();
+    v.join(",")
+}
+
+/// Serves until stopped: under the Lambda runtime when inside Lambda, otherwise on `LISTEN_ADDR` until SIGTERM or
+/// Ctrl-C.
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    let app = router(Arc::new(build_state(&config).await?));
+    if config.in_lambda {
+        return lambda_http::run(app)
+            .await
+            .map_err(|e| StartupError::Lambda(e.to_string()));
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen_addr)
+        .await
+        .map_err(|source| StartupError::Listen {
+            addr: config.listen_addr.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    tracing::info!(%addr, "listening: POST http://{addr}/pre-update-profile");
+    serve(listener, app, ServeLimits::default(), shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
