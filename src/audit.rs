@@ -100,7 +100,7 @@ impl Audit {
         let event = &req.event;
         let tenant = event.tenant.as_ref();
         self.tenant = tenant
-            .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
+            .and_then(|t| t.name_or_id())
             .map(|s| one_line(s, 100));
         let user = event.user.as_ref().and_then(|u| u.id.as_deref());
         self.user_id = user.map(|s| one_line(s, 100));

@@ -132,18 +132,8 @@ pub const VALUE_TOO_LONG: ActionResponse = ActionResponse::error(
 
 /// Size limits beyond the body size: how many claims, how long a value.
 pub fn check_limits(req: &ActionRequest, limits: &Limits) -> Option<ActionResponse> {
-    let written = req
-        .event
-        .request
-        .as_ref()
-        .map(|r| r.claims.as_slice())
-        .unwrap_or(&[]);
-    let current = req
-        .event
-        .user
-        .as_ref()
-        .map(|u| u.claims.as_slice())
-        .unwrap_or(&[]);
+    let written = req.event.written_claims();
+    let current = req.event.current_claims();
     if written.len() + current.len() > limits.max_claims {
         return Some(TOO_MANY_CLAIMS);
     }
@@ -227,12 +217,7 @@ pub fn update_of(req: &ActionRequest) -> Option<Update<'_>> {
         .request
         .as_ref()
         .filter(|r| !r.claims.is_empty())?;
-    let current: &[UserClaim] = req
-        .event
-        .user
-        .as_ref()
-        .map(|u| u.claims.as_slice())
-        .unwrap_or(&[]);
+    let current: &[UserClaim] = req.event.current_claims();
     let written: Vec<&Claim> = request.claims.iter().collect();
     let changes: Vec<Change<'_>> = written
         .iter()

@@ -183,11 +183,16 @@ impl ActionResponse {
 
     /// A compact record of this answer, for the idempotency store.
     pub fn to_stored(&self) -> String {
-        format!(
-            r#"{{"status":{},"body":{}}}"#,
-            self.http_status(),
-            String::from_utf8_lossy(&self.to_json())
-        )
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            status: u16,
+            body: &'a ActionResponse,
+        }
+        let stored = Stored {
+            status: self.http_status(),
+            body: self,
+        };
+        serde_json::to_string(&stored).unwrap_or_default()
     }
 
     /// Reads a record written by [`ActionResponse::to_stored`]; `None` for anything that is not a valid answer.

@@ -39,6 +39,18 @@ pub struct Event {
     pub action: Option<String>,
 }
 
+impl Event {
+    /// The claims being written; none when the action fires without `event.request` (password flows).
+    pub fn written_claims(&self) -> &[Claim] {
+        self.request.as_ref().map_or(&[], |r| r.claims.as_slice())
+    }
+
+    /// What the server knows about the user now (the attributes the admin chose to send).
+    pub fn current_claims(&self) -> &[UserClaim] {
+        self.user.as_ref().map_or(&[], |u| u.claims.as_slice())
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct UpdateRequest {
     #[serde(default, deserialize_with = "null_as_default")]
@@ -130,6 +142,13 @@ pub struct Tenant {
     pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+}
+
+impl Tenant {
+    /// The tenant's name, else its id: how people recognise it.
+    pub fn name_or_id(&self) -> Option<&str> {
+        self.name.as_deref().or(self.id.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use super::StartupError;
 use super::aws::sdk_client;
@@ -49,7 +49,6 @@ pub(super) async fn read_secrets(
     let auth_credential = reader
         .read_if_set(config.auth.credential.as_ref(), kind)
         .await?;
-    check_inline_basic(config.auth.mode, auth_credential.as_ref())?;
     let webhook = config.alert.slack_webhook.as_ref();
     let slack_webhook = match reader.read_if_set(webhook, SecretKind::Single).await? {
         Some(url) => Some(WebhookUrl::parse(url).map_err(|problem| SecretError {
@@ -71,22 +70,6 @@ pub(super) fn directory_token_source(
     match settings {
         DirectorySettings::Http { token, .. } => token.as_ref(),
         DirectorySettings::Embedded { .. } => None,
-    }
-}
-
-/// An inline credential is used as given: this is its check (a stored one was checked as it was read).
-fn check_inline_basic(
-    mode: AuthMode,
-    credential: Option<&SecretString>,
-) -> Result<(), SecretError> {
-    match credential {
-        Some(c) if mode == AuthMode::Basic && !c.expose_secret().contains(':') => {
-            Err(SecretError {
-                var: "AUTH_CREDENTIAL_SECRET",
-                problem: "the secret must be user:password with AUTH_MODE=basic".into(),
-            })
-        }
-        _ => Ok(()),
     }
 }
 

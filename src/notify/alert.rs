@@ -5,7 +5,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::templates::{RenderError, Templates};
-use super::{ChangeReport, Email, initiator_phrase, name_summary, one_line, subject_line};
+use super::{
+    ChangeReport, Email, NOT_SENT, initiator_phrase, name_summary, one_line, subject_line,
+};
 use crate::action::Initiator;
 use crate::claims::EmailAddress;
 use crate::notify::mask::ValueDisplay;
@@ -30,8 +32,6 @@ pub struct AlertSettings {
     pub slack_webhook: Option<SecretSource>,
     pub slack_timeout: Duration,
 }
-
-const NOT_SENT: &str = "(not sent)";
 
 /// About this many characters of attribute names in the subject; the rest are counted.
 const SUBJECT_NAMES_CHARS: usize = 60;

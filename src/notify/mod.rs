@@ -58,7 +58,8 @@ pub struct ChangedAttribute {
     pub new: String,
 }
 
-const NOT_SENT: &str = "(not sent)";
+/// What a message shows for a fact the server did not send (an old value the admin did not choose to send).
+pub(crate) const NOT_SENT: &str = "(not sent)";
 
 impl ChangeReport {
     pub fn new(

@@ -86,12 +86,7 @@ pub fn plan(
     if watched.is_empty() {
         return Err(NoNotice::NothingWatched);
     }
-    let current_claims = req
-        .event
-        .user
-        .as_ref()
-        .map(|u| u.claims.as_slice())
-        .unwrap_or(&[]);
+    let current_claims = req.event.current_claims();
     let current = |uri: &str| {
         current_claims
             .iter()
@@ -148,16 +143,16 @@ pub fn user_notice(
 ) -> Result<Email, RenderError> {
     let given_name = req
         .event
-        .user
-        .as_ref()
-        .and_then(|u| u.claims.iter().find(|c| c.uri == GIVEN_NAME_CLAIM))
+        .current_claims()
+        .iter()
+        .find(|c| c.uri == GIVEN_NAME_CLAIM)
         .and_then(|c| single(&c.value))
         .map(|n| one_line(n, 60));
     let tenant_name = req
         .event
         .tenant
         .as_ref()
-        .and_then(|t| t.name.as_deref().or(t.id.as_deref()))
+        .and_then(|t| t.name_or_id())
         .map(|t| one_line(t, 100))
         .unwrap_or_else(|| "organization".into());
     let context = notice_context(

@@ -211,7 +211,7 @@ fn change_lines(report: &ChangeReport) -> Vec<String> {
             format!(
                 "• *{}*: {} → {}",
                 escape_slack(&a.name, NAME_CHARS),
-                escape_slack(a.old.as_deref().unwrap_or("(not sent)"), VALUE_CHARS),
+                escape_slack(a.old.as_deref().unwrap_or(super::NOT_SENT), VALUE_CHARS),
                 escape_slack(&a.new, VALUE_CHARS)
             )
         })
