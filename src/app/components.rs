@@ -12,8 +12,7 @@ use crate::config::Config;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
-use crate::notify::templates::Templates;
-use crate::notify::{EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
+use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
 use crate::secrets::{SecretError, SecretKind, SecretReader};
 
 /// Entries the warm-instance idempotency map holds at most.
@@ -106,7 +105,7 @@ pub(super) fn notifier(
         recipients: config.alert.recipients.clone(),
         values: config.alert.values,
         notice: config.notice.clone(),
-        templates: Arc::new(Templates::load(config.template_dir.as_deref())?),
+        templates: Arc::new(notify::load_templates(config.template_dir.as_deref())?),
     })
 }
 

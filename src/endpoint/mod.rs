@@ -4,6 +4,7 @@
 //! answer on its own, becomes a JSON answer with its audit line in one place (`refusal`).
 
 mod call;
+mod context;
 mod credentials;
 mod refusal;
 mod server;
@@ -56,7 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(refusal::not_found)
         .method_not_allowed_fallback(refusal::method_not_allowed)
-        .layer(middleware::map_request(call::stamp_arrival))
+        .layer(middleware::map_request(context::stamp_arrival))
         .layer(CatchPanicLayer::custom(refusal::on_panic))
         .layer(middleware::map_response(refusal::only_json))
         .with_state(state)

@@ -14,7 +14,7 @@ use crate::audit::{Audit, CallInfo};
 use crate::auth::AuthFailure;
 use crate::policy;
 
-use super::call::{arrival, call_info};
+use super::context::{arrival, call_info};
 use super::{JSON, into_response};
 
 /// Why the edge refused a call before (or instead of) the request pipeline deciding it.

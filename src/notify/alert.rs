@@ -148,7 +148,7 @@ mod tests {
 
     fn alert(body: &str, values: ValueDisplay) -> Email {
         security_alert(
-            &Templates::built_in().unwrap(),
+            &crate::notify::load_templates(None).unwrap(),
             &report(body, values),
             &[EmailAddress::parse("sec@example.com").unwrap()],
         )
@@ -232,7 +232,7 @@ mod tests {
                 ..template.clone()
             })
             .collect();
-        let email = security_alert(&Templates::built_in().unwrap(), &r, &[]).unwrap();
+        let email = security_alert(&crate::notify::load_templates(None).unwrap(), &r, &[]).unwrap();
         assert!(email.subject.chars().count() <= 200, "{}", email.subject);
         assert!(
             email.subject.starts_with(

@@ -23,6 +23,7 @@ pub use notifier::{Audience, Notifier, PreparedAlert, PreparedNotice};
 pub use outbox::{
     Delivery, DeliveryError, DeliveryErrorKind, EmailTransport, LogOutbox, Outbox, SesOutbox,
 };
+use templates::{TemplateError, Templates};
 
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +150,19 @@ impl ChangeReport {
             },
         }
     }
+}
+
+/// The samples every template is proven with at start-up, made by the same code as real messages.
+pub fn template_samples() -> templates::Samples {
+    templates::Samples {
+        alert: alert::sample_contexts(),
+        notice: notice::sample_contexts(),
+    }
+}
+
+/// The message templates: built in, or replaced from `dir` (`TEMPLATE_DIR`); compiled and proven.
+pub fn load_templates(dir: Option<&std::path::Path>) -> Result<Templates, TemplateError> {
+    Templates::load(dir, &template_samples())
 }
 
 /// "an administrator", "the user themself", …: who made the change, for a sentence.

@@ -279,7 +279,7 @@ mod tests {
             UNIX_EPOCH + Duration::from_secs(1_700_000_000),
         );
         user_notice(
-            &Templates::built_in().unwrap(),
+            &crate::notify::load_templates(None).unwrap(),
             &req,
             &report,
             &plan,

@@ -40,6 +40,12 @@ pub struct RenderError {
     pub problem: String,
 }
 
+/// Contexts every template is rendered with at start-up: each shape a real alert or notice context can take.
+pub struct Samples {
+    pub alert: Vec<minijinja::Value>,
+    pub notice: Vec<minijinja::Value>,
+}
+
 pub struct Templates {
     env: Environment<'static>,
     /// Which templates came from `TEMPLATE_DIR`, for the start-up log.
@@ -47,13 +53,8 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// The built-in templates only.
-    pub fn built_in() -> Result<Self, TemplateError> {
-        Self::load(None)
-    }
-
-    /// The built-in templates, each replaced by `dir/<name>` where that file exists.
-    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+    /// The built-in templates, each replaced by `dir/<name>` where that file exists, each proven on `samples`.
+    pub fn load(dir: Option<&Path>, samples: &Samples) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         // A misspelt variable is an error, not an empty string: the start-up proof below then catches it.
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -96,7 +97,7 @@ impl Templates {
                 problem: "is not a directory".into(),
             });
         }
-        prove(&env)?;
+        prove(&env, samples)?;
         Ok(Templates { env, overridden })
     }
 
@@ -117,14 +118,12 @@ impl Templates {
 
 /// Renders every template with sample contexts (each optional value present and missing, each initiator), so that
 /// an unknown variable or filter fails here, at start-up, and never on a real change.
-fn prove(env: &Environment<'static>) -> Result<(), TemplateError> {
-    let alerts = super::alert::sample_contexts();
-    let notices = super::notice::sample_contexts();
+fn prove(env: &Environment<'static>, samples: &Samples) -> Result<(), TemplateError> {
     for (name, _) in BUILT_IN {
         let samples = if name.starts_with("alert.") {
-            &alerts
+            &samples.alert
         } else {
-            &notices
+            &samples.notice
         };
         let failed = |e: minijinja::Error| TemplateError {
             file: name.to_owned(),
@@ -143,16 +142,17 @@ mod tests {
     use super::*;
 
     fn samples_for(name: &str) -> Vec<minijinja::Value> {
+        let samples = crate::notify::template_samples();
         if name.starts_with("alert.") {
-            super::super::alert::sample_contexts()
+            samples.alert
         } else {
-            super::super::notice::sample_contexts()
+            samples.notice
         }
     }
 
     #[test]
     fn built_in_templates_never_print_a_missing_value() {
-        let templates = Templates::built_in().unwrap();
+        let templates = crate::notify::load_templates(None).unwrap();
         assert!(templates.overridden.is_empty());
         for (name, _) in BUILT_IN {
             for sample in samples_for(name) {
@@ -175,7 +175,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pg-unit-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("notice.txt"), "{{ given_nmae }}").unwrap();
-        let error = Templates::load(Some(&dir)).err().map(|e| e.to_string());
+        let error = crate::notify::load_templates(Some(&dir))
+            .err()
+            .map(|e| e.to_string());
         std::fs::remove_dir_all(&dir).unwrap();
         let error = error.expect("an unknown variable stops loading");
         assert!(
