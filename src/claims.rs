@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::action::WSO2_CLAIM_PREFIX;
+use crate::text::one_line;
 
 pub const DEPARTMENT_CLAIM: &str = "http://wso2.org/claims/department";
 pub const EMAIL_CLAIM: &str = "http://wso2.org/claims/emailaddress";
@@ -87,20 +88,6 @@ pub fn readable_name(uri: &str) -> String {
         _ => return one_line(short, 120),
     };
     known.to_owned()
-}
-
-/// An unknown claim's name goes into subjects and table cells: control characters become spaces, at most `max`
-/// characters with the mark of a cut (the same cut as `notify::one_line`, which sits above this module).
-fn one_line(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
 }
 
 /// An e-mail address, checked once where it enters (a setting, a claim value) and carried typed from there: one

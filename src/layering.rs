@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("action", 0),
     ("telemetry", 0),
+    ("text", 0),
     ("claims", 1),
     ("policy", 2),
     ("upstream", 3),

@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod secrets;
 pub mod telemetry;
+pub mod text;
 pub mod upstream;
 
 pub use app::{build_state, build_state_with, run};

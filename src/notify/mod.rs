@@ -25,6 +25,8 @@ pub use outbox::{
 };
 use templates::{TemplateError, Templates};
 
+pub use crate::text::one_line;
+
 /// One e-mail, ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -173,19 +175,6 @@ pub fn initiator_phrase(initiator: Option<&Initiator>) -> &'static str {
         Some(Initiator::Application) => "an application",
         Some(Initiator::Other(_)) | None => "an unknown initiator",
     }
-}
-
-/// Text safe for one line (a subject, a table cell): control characters become spaces, at most `max` characters.
-pub fn one_line(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(max)
-        .collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
 }
 
 /// The longest subject a message gets, in characters.

@@ -7,20 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TestApp, closed_port, success};
-
-fn department_body(value: &str) -> String {
-    json!({
-        "actionType": "PRE_UPDATE_PROFILE",
-        "event": {
-            "request": {"claims": [{"uri": "http://wso2.org/claims/department", "value": value}]},
-            "tenant": {"id": "2210", "name": "testwso2"},
-            "user": {"id": "u-1"},
-            "initiatorType": "ADMIN"
-        }
-    })
-    .to_string()
-}
+use crate::support::{TestApp, closed_port, department_body, success};
 
 fn invalid_department() -> serde_json::Value {
     json!({"actionStatus": "FAILED", "failureReason": "invalid_department_input",

@@ -4,14 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TestApp, closed_port, success, tutorial};
-use profile_guard::directory::{Directory, DirectoryError};
-use profile_guard::policy::Membership;
+use crate::support::{Exploding, TestApp, closed_port, success, tutorial};
 
 const SES_SEND: &str = "/v2/email/outbound-emails";
 
@@ -176,18 +173,6 @@ async fn the_whole_call_ends_by_the_deadline() {
         took >= Duration::from_millis(790) && took < Duration::from_millis(1000),
         "took {took:?}"
     );
-}
-
-struct Exploding;
-
-#[async_trait]
-impl Directory for Exploding {
-    async fn lookup(&self, _: &str) -> Result<Membership, DirectoryError> {
-        panic!("a bug in a directory client");
-    }
-    fn describe(&self) -> String {
-        "exploding".into()
-    }
 }
 
 #[tokio::test]

@@ -12,13 +12,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::{SesScope, TestApp, closed_port, moto, success, tutorial};
 
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .test_credentials()
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto().endpoint)
-        .load()
-        .await;
+    let sdk = crate::support::moto_sdk().await;
     aws_sdk_dynamodb::Client::new(&sdk)
 }
 

@@ -215,9 +215,8 @@ async fn a_change_with_nothing_to_send_leaves_no_record() {
     assert!(ses.sent().await.is_empty());
 }
 
-#[tokio::test]
-async fn a_department_the_person_already_has_is_not_judged_again() {
-    let ses = SesScope::new().await;
+/// A directory stub that must not be asked (it fails the test if it is), and its URL template.
+async fn unasked_directory() -> (MockServer, String) {
     let directory = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(404))
@@ -225,6 +224,13 @@ async fn a_department_the_person_already_has_is_not_judged_again() {
         .mount(&directory)
         .await;
     let url = format!("{}/departments/{{department}}", directory.uri());
+    (directory, url)
+}
+
+#[tokio::test]
+async fn a_department_the_person_already_has_is_not_judged_again() {
+    let ses = SesScope::new().await;
+    let (_directory, url) = unasked_directory().await;
     let mut vars = ses.vars();
     vars.push(("DEPARTMENT_API_URL", &url));
     let app = TestApp::new(&vars).await;
@@ -252,13 +258,7 @@ async fn a_department_the_person_already_has_is_not_judged_again() {
 #[tokio::test]
 async fn cleared_claims_read_the_way_wso2_writes_them() {
     let ses = SesScope::new().await;
-    let directory = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404))
-        .expect(0)
-        .mount(&directory)
-        .await;
-    let url = format!("{}/departments/{{department}}", directory.uri());
+    let (_directory, url) = unasked_directory().await;
     let mut vars = ses.vars();
     vars.push(("DEPARTMENT_API_URL", &url));
     vars.push(("USER_NOTICE", "off"));

@@ -6,21 +6,18 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
-use profile_guard::directory::{Directory, DirectoryError};
-use profile_guard::policy::Membership;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tower::ServiceExt;
 
-use crate::support::{TestApp, capture, success, tutorial};
+use crate::support::{Exploding, TestApp, capture, success, tutorial};
 
 const CREDENTIAL: &str = "tok-5e4d3c2b";
 const MINIMAL: &str = r#"{"actionType":"PRE_UPDATE_PROFILE","event":{}}"#;
@@ -398,18 +395,6 @@ async fn a_refused_caller_is_answered_at_once_and_its_body_never_read() {
         "endless",
     );
     drop(tx);
-}
-
-struct Exploding;
-
-#[async_trait]
-impl Directory for Exploding {
-    async fn lookup(&self, _: &str) -> Result<Membership, DirectoryError> {
-        panic!("a bug in a directory client");
-    }
-    fn describe(&self) -> String {
-        "exploding".into()
-    }
 }
 
 #[tokio::test]

@@ -14,13 +14,7 @@ use crate::support::{TestApp, moto, success, tutorial};
 
 /// Stores `value` under a fresh name and returns the name.
 async fn store_secret(value: &str) -> String {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .test_credentials()
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto().endpoint)
-        .load()
-        .await;
+    let sdk = crate::support::moto_sdk().await;
     let name = format!("pg-test-{}", uuid::Uuid::new_v4().simple());
     aws_sdk_secretsmanager::Client::new(&sdk)
         .create_secret()

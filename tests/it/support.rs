@@ -396,3 +396,44 @@ impl Captured {
             .collect()
     }
 }
+
+/// A directory client with a bug: it panics on every lookup.
+pub struct Exploding;
+
+#[async_trait::async_trait]
+impl profile_guard::directory::Directory for Exploding {
+    async fn lookup(
+        &self,
+        _: &str,
+    ) -> Result<profile_guard::policy::Membership, profile_guard::directory::DirectoryError> {
+        panic!("a bug in a directory client");
+    }
+    fn describe(&self) -> String {
+        "exploding".into()
+    }
+}
+
+/// The AWS SDK configuration for the emulator, with fixed test credentials.
+pub async fn moto_sdk() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .test_credentials()
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&moto().endpoint)
+        .load()
+        .await
+}
+
+/// A request that writes only `department`.
+pub fn department_body(value: &str) -> String {
+    serde_json::json!({
+        "actionType": "PRE_UPDATE_PROFILE",
+        "event": {
+            "request": {"claims": [{"uri": "http://wso2.org/claims/department", "value": value}]},
+            "tenant": {"id": "2210", "name": "testwso2"},
+            "user": {"id": "u-1"},
+            "initiatorType": "ADMIN"
+        }
+    })
+    .to_string()
+}
