@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TestApp, closed_port, department_body, success};
+use crate::support::{TestApp, closed_port, department_body, garbage_directory, success};
 
 fn invalid_department() -> serde_json::Value {
     json!({"actionStatus": "FAILED", "failureReason": "invalid_department_input",
@@ -136,21 +136,6 @@ async fn answers_about_the_value_mean_unknown_in_either_mode() {
             assert_eq!(answer.body, invalid_department(), "{mode}, status {status}");
         }
     }
-}
-
-/// A directory that answers with bytes that are not HTTP, then closes the connection.
-async fn garbage_directory() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await;
-            let _ = socket.write_all(b"\x00\xffNOT HTTP\r\n\r\ngarbage").await;
-        }
-    });
-    format!("http://127.0.0.1:{port}")
 }
 
 #[tokio::test]

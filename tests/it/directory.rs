@@ -6,7 +6,7 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TestApp, closed_port, department_body, success};
+use crate::support::{TestApp, closed_port, department_body, garbage_directory, success};
 
 /// The same update as a distinct change (its own requestId), so the answer is not a replay.
 fn distinct(value: &str, id: usize) -> String {
@@ -125,17 +125,8 @@ async fn a_refused_connection_is_a_server_error() {
 #[tokio::test]
 async fn a_garbage_answer_is_a_server_error() {
     // Not HTTP at all: bytes, then the connection closes.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut buf = [0u8; 1024];
-            let _ = socket.read(&mut buf).await;
-            let _ = socket.write_all(b"\x00\xffNOT HTTP\r\n\r\ngarbage").await;
-        }
-    });
-    let url = format!("http://127.0.0.1:{port}/departments/{{department}}");
+    let base = garbage_directory().await;
+    let url = format!("{base}/departments/{{department}}");
     let app = TestApp::new(&[("DEPARTMENT_API_URL", url.as_str())]).await;
     let answer = app.post(department_body("HR")).await;
     assert_eq!(answer.status, 500);

@@ -437,3 +437,18 @@ pub fn department_body(value: &str) -> String {
     })
     .to_string()
 }
+
+/// A directory that answers with bytes that are not HTTP, then closes the connection.
+pub async fn garbage_directory() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(b"\x00\xffNOT HTTP\r\n\r\ngarbage").await;
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
