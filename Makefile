@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test venv fmt-check clippy unit-tests integration-tests events fuzz
+.PHONY: help run test venv fmt-check clippy test-build unit-tests integration-tests events fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n",$$1,$$2}'
@@ -22,13 +22,18 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
 	./target/debug/profile-guard
 
-test: venv fmt-check clippy unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
+test: venv fmt-check clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
 
 fmt-check:
 	cargo fmt --all --check
 
 clippy:
 	cargo clippy --all-targets -- -D warnings
+
+# Every test target, and the debug binary the smoke replay runs, in one build; the steps after it only run them.
+# (clippy's check build cannot be shared: it keeps metadata only, a test build needs code.)
+test-build:
+	cargo test --no-run --lib --bins --test it
 
 unit-tests:
 	cargo test --lib --bins

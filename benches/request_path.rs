@@ -33,7 +33,7 @@ const TUTORIAL: &str = include_str!("../events/bodies/tutorial.json");
 const NON_SENSITIVE: &str = include_str!("../events/bodies/non-sensitive-change.json");
 
 /// Ten claims written, four of them multi-valued, none of them sensitive (no department, e-mail or phone), with
-/// the current values of five sent along (`benches/ten-claims.json`, also used by `scripts/bench-load.sh`).
+/// the current values of five sent along (`benches/ten-claims.json`, also used by `examples/bench_load`).
 const TEN_CLAIMS: &str = include_str!("ten-claims.json");
 
 /// One body, as compact JSON without its own `requestId`, so a fresh one can be put in front for each call.

@@ -1,5 +1,6 @@
-//! The baseline for `scripts/bench-load.sh`: a bare axum server with the same runtime and HTTP stack as
-//! profile-guard that only parses the body as `serde_json::Value` and answers `{"actionStatus":"SUCCESS"}`.
+//! The baseline for `make bench-load` (examples/bench_load): a bare axum server with the same runtime and HTTP
+//! stack as profile-guard that only parses the body as `serde_json::Value` and answers
+//! `{"actionStatus":"SUCCESS"}`.
 //! Whatever profile-guard costs beyond this is its own work (checks, idempotency, policy, audit).
 //!
 //!     LISTEN_ADDR=127.0.0.1:3100 cargo run --release --example bare_server

@@ -1,4 +1,4 @@
-//! A department directory that misbehaves on purpose, for `scripts/load-faults.sh`.
+//! A department directory that misbehaves on purpose, for `make load-faults` (examples/load_faults.rs).
 //!
 //! `GET /departments/{department}` answers, for each call in turn (a fixed pseudo-random sequence):
 //!

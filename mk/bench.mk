@@ -1,5 +1,6 @@
 # Benchmarks and load checks. Included by the Makefile; also works on its own: make -f mk/bench.mk bench-load
-# Figures, machine and how each was measured: BENCHMARKS.md.
+# Figures, machine and how each was measured: BENCHMARKS.md. The drivers are cargo examples (debug builds, which
+# share the test build's dependencies); each builds the release binaries it measures, then runs on loopback only.
 
 # The repository root, wherever make was started from and whether this file is included or run on its own.
 BENCH_MK := $(abspath $(lastword $(MAKEFILE_LIST)))
@@ -15,13 +16,13 @@ bench: ## in-process request path (Criterion: mean/median; then a p50/p99 loop o
 	cd "$(BENCH_ROOT)" && cargo bench --bench request_path
 
 bench-load: ## local throughput, profile-guard vs a bare axum server, with wrk (3 bodies x 3 rounds; req/s, p50, p99, peak RSS, ratios)
-	cd "$(BENCH_ROOT)" && scripts/bench-load.sh
+	cd "$(BENCH_ROOT)" && cargo run --quiet --example bench_load
 
 load-faults: ## bounded load against a directory stub that fails ~15% of calls; every answer checked, RSS sampled
-	cd "$(BENCH_ROOT)" && scripts/load-faults.sh
+	cd "$(BENCH_ROOT)" && cargo run --quiet --example load_faults
 
 startup-time: ## exec to first answered request (local and under the Lambda runtime API), release zip size
-	cd "$(BENCH_ROOT)" && scripts/startup-time.sh
+	cd "$(BENCH_ROOT)" && cargo run --quiet --example startup_time
 
 bench-help:
 	@grep -hE '^[a-zA-Z_-]+:.*## ' "$(BENCH_MK)" | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n",$$1,$$2}'

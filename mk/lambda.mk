@@ -61,5 +61,5 @@ deploy: venv ## sam build + sam deploy (guided the first time, which writes samc
 logs: venv ## follow the deployed function's logs (STACK=name, default from samconfig.toml)
 	sam logs --stack-name $(STACK) --name Function --tail
 
-smoke: venv ## replay events/*.json through cargo lambda watch (SES and DynamoDB on moto) and check every answer
+smoke: venv ## replay events/*.json through the Lambda runtime API (SES and DynamoDB on moto); check every answer and e-mail
 	scripts/smoke.sh

@@ -4,6 +4,12 @@
 Run `python3 scripts/events.py` after changing a scenario below; the files it writes are committed.
 Each scenario gives the body, the answer the default local configuration gives (embedded departments
 Engineering, HR, Sales, Finance; default sensitive claims), and the payload format(s) to wrap it in.
+
+The e-mails each event causes ("emails" in its expected file) are not written here: they are what the real service
+sends, recorded by `RECORD_EVENT_EMAILS=1 cargo test --test it events`. This script keeps those already recorded;
+a new scenario has none until they are recorded. Both replays (tests/it/events.rs and `make smoke`) check them.
+Every event must be a change of its own (its own requestId or content): `make smoke` replays them all through one
+warm instance, where a repeated change is delivered once.
 """
 import base64
 import json
@@ -178,6 +184,23 @@ def v1_event(name, body):
     }
 
 
+def recorded_emails(path):
+    """The "emails" an expected file already holds (recorded from the service), or None."""
+    try:
+        return json.loads(path.read_text()).get("emails")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def write_expected(path, status, answer):
+    expected = {"statusCode": status, "headers": {"content-type": "application/json"}, "body": answer}
+    emails = recorded_emails(path)
+    if emails is not None:
+        expected["emails"] = emails
+    # Sorted keys: the layout the recording test writes too, so neither rewrite shows as a change.
+    path.write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
+
+
 def main():
     EVENTS.mkdir(exist_ok=True)
     bodies = EVENTS / "bodies"
@@ -186,7 +209,6 @@ def main():
         text = body if isinstance(body, str) else json.dumps(body, indent=2) + "\n"
         (bodies / f"{name}.json").write_text(text)
         compact = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-        expected = {"statusCode": status, "headers": {"content-type": "application/json"}, "body": answer}
         for fmt in formats:
             stem = name if fmt == "v2" else f"{name}.rest-v1"
             if fmt == "v2":
@@ -198,7 +220,7 @@ def main():
                     {"requestId": f"rest-v1-{name}", **body}, separators=(",", ":"))
                 event = v1_event(name, v1_body)
             (EVENTS / f"{stem}.json").write_text(json.dumps(event, indent=2) + "\n")
-            (EVENTS / f"{stem}.expected.json").write_text(json.dumps(expected, indent=2) + "\n")
+            write_expected(EVENTS / f"{stem}.expected.json", status, answer)
 
 
 if __name__ == "__main__":

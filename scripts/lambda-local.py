@@ -6,15 +6,19 @@ Subcommands:
   wait-http URL SECONDS              wait until URL answers (any HTTP status); exit 1 on time-out
   wait-port PORT SECONDS             wait until 127.0.0.1:PORT accepts TCP connections; exit 1 on time-out
   create-identity ENDPOINT IDENTITY  SES v2 CreateEmailIdentity against a local emulator (moto)
-  ses-count ENDPOINT RCPT            print "ALERTS OTHERS": messages accepted for RCPT, and for anyone else
-  ses-check ENDPOINT SENDER RCPT N   check that exactly N messages went to RCPT and that all are from SENDER
+  ses-count ENDPOINT                 print how many messages the emulator holds
+  ses-check ENDPOINT SENDER EXPECTED...
+                                     check that it holds as many messages as the EXPECTED files list, all
+                                     from SENDER
   create-table ENDPOINT NAME         create the once-per-change DynamoDB table (key id, TTL expiration) in moto
   template-env TEMPLATE [K=V ...]    print the function's environment as template.yaml sets it, one KEY=VALUE per
                                      line: K=V sets a parameter (or, for an upper-case K, the variable itself);
                                      other parameters take their defaults
-  plan EVENT...                      print "NAME ALERTS" per event: how many security alerts it must raise
-  compare EXPECTED ACTUAL            compare a Lambda answer (ACTUAL, from `cargo lambda invoke -o json`) with an
-                                     events/*.expected.json file; print a diff and exit 1 when they differ
+  compare EXPECTED ACTUAL ENDPOINT SINCE TEAM
+                                     compare a Lambda answer (ACTUAL, the invoke's JSON) and the messages the
+                                     emulator accepted after its first SINCE with an events/*.expected.json file
+                                     (TEAM: the security team's addresses, comma-separated, which expected files
+                                     write SECURITY_TEAM_EMAILS); print a diff and exit 1 when they differ
 
 Only loopback endpoints are accepted: nothing here talks to AWS.
 """
@@ -92,31 +96,44 @@ def ses_messages(endpoint):
     return list(ses.get("Message", [])) + list(ses.get("RawMessage", []))
 
 
-def recipients(message):
-    dest = message.get("destinations", {})
-    if isinstance(dest, dict):
-        return dest.get("ToAddresses", []) + dest.get("CcAddresses", []) + dest.get("BccAddresses", [])
-    return list(dest)
+def ses_count(endpoint):
+    print(len(ses_messages(endpoint)))
 
 
-def ses_count(endpoint, recipient):
+def ses_check(endpoint, sender, *expected_paths):
+    """All messages together: as many as the expected files list (none arrived outside its event), all from
+    SENDER."""
+    expected = 0
+    for path in expected_paths:
+        with open(path) as f:
+            expected += len(json.load(f).get("emails") or [])
     messages = ses_messages(endpoint)
-    alerts = sum(1 for m in messages if recipient in recipients(m))
-    print(alerts, len(messages) - alerts)
-
-
-def ses_check(endpoint, sender, recipient, expected):
-    messages = ses_messages(endpoint)
-    alerts = [m for m in messages if recipient in recipients(m)]
     problems = []
-    if len(alerts) != int(expected):
-        problems.append(f"expected {expected} alert(s) to {recipient}, the emulator holds {len(alerts)}")
+    if len(messages) != expected:
+        problems.append(f"the events expect {expected} message(s) in all, the emulator holds {len(messages)}")
     for m in messages:
         if sender not in m.get("source", ""):
             problems.append(f"message {m.get('id')} is from {m.get('source')!r}, not {sender}")
     for p in problems:
         print(f"  {p}")
+    if not problems:
+        print(f"{expected} message(s), all from {sender}")
     sys.exit(1 if problems else 0)
+
+
+# How expected files write any address of the security team (tests/it/events.rs reads them the same way).
+SECURITY_TEAM = "SECURITY_TEAM_EMAILS"
+
+
+def emails(messages, team):
+    """Messages as the expected files list them: {"to": [...], "subject": ...}, sorted."""
+    def to(message):
+        dest = message.get("destinations", {})
+        addresses = dest.get("ToAddresses", []) if isinstance(dest, dict) else list(dest)
+        return [SECURITY_TEAM if a in team else a for a in addresses]
+
+    return sorted(({"to": to(m), "subject": m.get("subject", "")} for m in messages),
+                  key=lambda e: (e["to"], e["subject"]))
 
 
 def create_table(endpoint, name):
@@ -187,55 +204,6 @@ def template_env(template, *assignments):
         print(f"{key}={value}")
 
 
-# What src/config.rs uses when SENSITIVE_CLAIMS is unset (the template's default is empty).
-DEFAULT_SENSITIVE = {
-    f"http://wso2.org/claims/{c}"
-    for c in ("emailaddress", "emailAddresses", "mobile", "mobileNumbers", "telephone", "department")
-}
-
-
-def event_body(event_path):
-    with open(event_path) as f:
-        event = json.load(f)
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None
-
-
-def plan(*event_paths):
-    """An allowed (SUCCESS) event that writes a sensitive claim with a value other than its current one (or with
-    no current value sent) raises one alert; any other event none. A repeat of an earlier event's change (same
-    requestId, or the same body without one) is the identity server's retry: it raises none."""
-    seen = set()
-    for path in event_paths:
-        name = path.rsplit("/", 1)[-1][: -len(".json")]
-        expected_path = path[: -len(".json")] + ".expected.json"
-        try:
-            with open(expected_path) as f:
-                answer = (json.load(f).get("body") or {}).get("actionStatus")
-        except (OSError, ValueError, AttributeError):
-            answer = None
-        body = event_body(path)
-        alerts = 0
-        if answer == "SUCCESS" and isinstance(body, dict):
-            event = body.get("event") or {}
-            written = ((event.get("request") or {}).get("claims")) or []
-            current = {c.get("uri"): c.get("value") for c in ((event.get("user") or {}).get("claims") or [])}
-            changed = [
-                c for c in written
-                if c.get("uri") in DEFAULT_SENSITIVE and (c.get("uri") not in current or current[c["uri"]] != c.get("value"))
-            ]
-            if changed:
-                key = body.get("requestId") or json.dumps(body, sort_keys=True)
-                alerts = 0 if key in seen else 1
-                seen.add(key)
-        print(name, alerts)
-
-
 def normalise(answer):
     """The fields the expected files pin down: status, content type, body as JSON."""
     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
@@ -257,7 +225,12 @@ def normalise(answer):
     }
 
 
-def compare(expected_path, actual_path):
+def emails_sorted(listed):
+    return sorted(listed, key=lambda e: (e.get("to"), e.get("subject")))
+
+
+def compare(expected_path, actual_path, endpoint, since, team):
+    """The answer in ACTUAL and the messages the emulator accepted after the first SINCE, against EXPECTED."""
     with open(expected_path) as f:
         expected = json.load(f)
     with open(actual_path) as f:
@@ -283,8 +256,17 @@ def compare(expected_path, actual_path):
     if got["body"] != want["body"]:
         diffs.append("body: expected " + json.dumps(want["body"], sort_keys=True))
         diffs.append("      got      " + json.dumps(got["body"], sort_keys=True))
+    sent = emails(ses_messages(endpoint)[int(since):], set(team.split(",")))
+    if "emails" not in expected:
+        diffs.append(f"no \"emails\" in {expected_path}: record them (see scripts/events.py)")
+    elif sent != emails_sorted(expected["emails"]):
+        want_emails = emails_sorted(expected["emails"])
+        diffs.append("emails: expected " + json.dumps(want_emails, sort_keys=True))
+        diffs.append("        got      " + json.dumps(sent, sort_keys=True))
     for d in diffs:
         print(f"  {d}")
+    if not diffs:
+        print(f"e-mails: {len(sent)}")
     sys.exit(1 if diffs else 0)
 
 
@@ -293,12 +275,11 @@ COMMANDS = {
     "wait-http": (wait_http, 2),
     "wait-port": (wait_port, 2),
     "create-identity": (create_identity, 2),
-    "ses-count": (ses_count, 2),
-    "ses-check": (ses_check, 4),
-    "compare": (compare, 2),
+    "ses-count": (ses_count, 1),
+    "compare": (compare, 5),
     "create-table": (create_table, 2),
 }
-VARIADIC = {"template-env": (template_env, 1), "plan": (plan, 1)}
+VARIADIC = {"template-env": (template_env, 1), "ses-check": (ses_check, 3)}
 
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else None
