@@ -62,6 +62,30 @@ struct Maps {
     ids: DigestMap<(Digest, Instant)>,
 }
 
+impl Maps {
+    /// Frees a tenth of the map at once, so a full map costs one sweep per many inserts, not one per call:
+    /// expired entries first, then the answers that would expire soonest. A change still in progress is never
+    /// dropped (its duplicates wait on it).
+    fn make_room(&mut self, now: Instant, max_entries: usize) {
+        self.slots.retain(|_, e| e.expires > now);
+        let target = max_entries - max_entries.div_ceil(10);
+        if self.slots.len() <= target {
+            return;
+        }
+        let mut done: Vec<(Instant, Digest)> = self
+            .slots
+            .iter()
+            .filter(|(_, e)| !matches!(*e.slot.borrow(), Slot::InProgress))
+            .map(|(k, e)| (e.expires, *k))
+            .collect();
+        done.sort_unstable();
+        let excess = self.slots.len() - target;
+        for (_, key) in done.into_iter().take(excess) {
+            self.slots.remove(&key);
+        }
+    }
+}
+
 pub struct LocalCache {
     maps: Mutex<Maps>,
     max_entries: usize,
@@ -92,8 +116,7 @@ impl LocalCache {
             }
         }
         if maps.slots.len() >= self.max_entries && !maps.slots.contains_key(&digest) {
-            maps.slots.retain(|_, e| e.expires > now);
-            maps.ids.retain(|_, (_, expires)| *expires > now);
+            maps.make_room(now, self.max_entries);
             if maps.slots.len() >= self.max_entries {
                 return Found::Mine(None);
             }
@@ -131,7 +154,8 @@ impl LocalCache {
         if maps.ids.len() >= self.max_entries && !maps.ids.contains_key(&id) {
             maps.ids.retain(|_, (_, expires)| *expires > now);
             if maps.ids.len() >= self.max_entries {
-                return false;
+                // Only the audit line's `request_id_reused` depends on these: start afresh rather than grow.
+                maps.ids.clear();
             }
         }
         let before = maps.ids.insert(id, (content, now + ttl));
@@ -196,6 +220,35 @@ mod tests {
             cache.claim(digest(3), later),
             Found::Mine(Some(_))
         ));
+    }
+
+    #[test]
+    fn a_full_map_drops_the_answers_that_expire_soonest() {
+        let cache = LocalCache::new(10);
+        let until = Instant::now() + Duration::from_secs(5);
+        for n in 0..10u8 {
+            let Found::Mine(Some(slot)) = cache.claim(digest(n), until) else {
+                panic!("room for ten")
+            };
+            slot.send_replace(Slot::Done(ActionResponse::Success));
+            cache.settle(
+                &digest(n),
+                &slot,
+                Some(Duration::from_secs(60 + u64::from(n))),
+            );
+        }
+        assert!(matches!(
+            cache.claim(digest(99), until),
+            Found::Mine(Some(_))
+        ));
+        assert!(
+            matches!(cache.claim(digest(0), until), Found::Mine(Some(_))),
+            "the soonest went"
+        );
+        assert!(
+            matches!(cache.claim(digest(9), until), Found::Done(_)),
+            "the latest stayed"
+        );
     }
 
     #[test]
