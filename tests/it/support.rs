@@ -369,14 +369,9 @@ pub fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
+    // The service's own format, so the tests read the lines users get.
+    let filter = tracing_subscriber::filter::Targets::new().with_default(tracing::Level::DEBUG);
+    let subscriber = profile_guard::telemetry::json_subscriber(filter, move || writer.clone());
     (captured, tracing::subscriber::set_default(subscriber))
 }
 
