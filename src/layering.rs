@@ -139,6 +139,42 @@ fn has_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<String> {
         .find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
 }
 
+/// Tests, benchmarks and examples are read by people too: the same limits on length.
+#[test]
+fn every_other_source_file_stays_short() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["tests", "benches", "examples", "fuzz/fuzz_targets"] {
+        sources(&root.join(dir), &mut files);
+    }
+    let mut problems = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let code = code_of(&text);
+        let name = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        if code.len() > MAX_FILE_LINES {
+            problems.push(format!(
+                "{name}: {} lines (at most {MAX_FILE_LINES})",
+                code.len()
+            ));
+        }
+        for (line, length) in long_functions(&code) {
+            problems.push(format!(
+                "{name}:{line}: a function of {length} lines (at most {MAX_FN_LINES})"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "files grew too long:\n{}",
+        problems.join("\n")
+    );
+}
+
 #[test]
 fn the_code_keeps_its_shape() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

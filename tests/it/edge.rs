@@ -7,6 +7,18 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, capture, success};
 
+/// A minimal action body sent with `method` to `uri`.
+fn odd_request(method: Method, uri: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            r#"{"actionType":"PRE_UPDATE_PROFILE","event":{}}"#,
+        ))
+        .unwrap()
+}
+
 fn routing(message: &str, description: &str) -> Value {
     json!({"actionStatus": "ERROR", "errorMessage": message, "errorDescription": description})
 }
@@ -60,18 +72,7 @@ async fn odd_request_lines_get_json_answers_and_an_audit_line() {
     ];
     for (method, uri, status, body) in cases {
         let what = format!("{method} {uri}");
-        let answer = app
-            .request(
-                Request::builder()
-                    .method(method)
-                    .uri(uri)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(
-                        r#"{"actionType":"PRE_UPDATE_PROFILE","event":{}}"#,
-                    ))
-                    .unwrap(),
-            )
-            .await;
+        let answer = app.request(odd_request(method, uri)).await;
         assert_eq!(answer.status, status, "{what}");
         assert_eq!(
             answer.content_type.as_deref(),

@@ -67,6 +67,21 @@ async fn odd_bodies_get_clear_400s() {
             bad_request("The request body is not valid JSON."),
         ),
         ("JSON null", b"null".to_vec(), bad_request(not_envelope)),
+    ];
+    for (what, body, expected) in cases {
+        let answer = app.post(body).await;
+        assert_contract_valid(&answer, what);
+        assert_eq!(answer.body, expected, "{what}");
+    }
+    // Nulls where an optional string may be missing are fine.
+    let fine = br#"{"requestId":null,"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":null,"user":{"id":null},"request":null}}"#;
+    assert_eq!(app.post(fine.to_vec()).await.body, success());
+}
+
+#[tokio::test]
+async fn requests_over_the_limits_get_clear_400s() {
+    let app = TestApp::new(&[("MAX_CLAIMS", "5"), ("MAX_VALUE_BYTES", "64")]).await;
+    let cases: Vec<(&str, Vec<u8>, serde_json::Value)> = vec![
         (
             "too many claims",
             envelope(json!(
@@ -95,9 +110,6 @@ async fn odd_bodies_get_clear_400s() {
         assert_contract_valid(&answer, what);
         assert_eq!(answer.body, expected, "{what}");
     }
-    // Nulls where an optional string may be missing are fine.
-    let fine = br#"{"requestId":null,"actionType":"PRE_UPDATE_PROFILE","event":{"tenant":null,"user":{"id":null},"request":null}}"#;
-    assert_eq!(app.post(fine.to_vec()).await.body, success());
 }
 
 #[tokio::test]
