@@ -78,21 +78,6 @@ async fn department(State(stub): State<Arc<Stub>>, Path(name): Path<String>) -> 
     }
 }
 
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
-    }
-}
-
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -124,7 +109,7 @@ async fn main() -> std::io::Result<()> {
         listener.local_addr()?
     );
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(profile_guard::endpoint::shutdown_signal())
         .await?;
     let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
     println!(

@@ -50,7 +50,7 @@ pub async fn until_interrupted(
 ) -> ExitCode {
     let outcome = tokio::select! {
         outcome = work => outcome,
-        () = interrupted() => Err(Failure { message: "interrupted".into(), code: 130 }),
+        () = profile_guard::endpoint::shutdown_signal() => Err(Failure { message: "interrupted".into(), code: 130 }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,21 +58,6 @@ pub async fn until_interrupted(
             eprintln!("{name}: {}", failure.message);
             ExitCode::from(failure.code)
         }
-    }
-}
-
-async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
     }
 }
 

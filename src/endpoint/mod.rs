@@ -28,8 +28,7 @@ use crate::pipeline::Pipeline;
 use call::ActionCall;
 use refusal::{Refusal, Refused};
 
-pub(crate) use server::shutdown_signal;
-pub use server::{ServeLimits, serve};
+pub use server::{ServeLimits, serve, shutdown_signal};
 
 /// The paths the action answers on.
 pub const ACTION_PATHS: [&str; 2] = ["/pre-update-profile", "/"];

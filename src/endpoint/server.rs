@@ -67,7 +67,7 @@ pub async fn serve(
 }
 
 /// Completes on SIGTERM (how a host stops the service) or Ctrl-C.
-pub(crate) async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

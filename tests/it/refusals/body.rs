@@ -4,12 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn credential_refusals_keep_their_answer_headers_and_audit_line() {
-    let app = TestApp::new(&[
-        ("AUTH_MODE", "bearer"),
-        ("AUTH_CREDENTIAL", CREDENTIAL),
-        ("MAX_BODY_BYTES", "2048"),
-    ])
-    .await;
+    let app = guarded_app(&[("MAX_BODY_BYTES", "2048")]).await;
     let unauthorized = error(
         "unauthorized",
         "Missing or invalid credentials for the profile-guard endpoint.",
@@ -43,12 +38,7 @@ async fn credential_refusals_keep_their_answer_headers_and_audit_line() {
 
 #[tokio::test]
 async fn body_refusals_keep_their_answer_headers_and_audit_line() {
-    let app = TestApp::new(&[
-        ("AUTH_MODE", "bearer"),
-        ("AUTH_CREDENTIAL", CREDENTIAL),
-        ("MAX_BODY_BYTES", "2048"),
-    ])
-    .await;
+    let app = guarded_app(&[("MAX_BODY_BYTES", "2048")]).await;
     let too_large = error(
         "invalid_request",
         "The request body is larger than the configured limit.",

@@ -127,3 +127,10 @@ pub(super) fn header_of(seen: &Seen, name: header::HeaderName) -> Option<&str> {
 
 mod body;
 mod routing;
+
+/// The router with bearer credentials required, plus `extra` settings.
+pub(super) async fn guarded_app(extra: &[(&str, &str)]) -> TestApp {
+    let mut vars = vec![("AUTH_MODE", "bearer"), ("AUTH_CREDENTIAL", CREDENTIAL)];
+    vars.extend_from_slice(extra);
+    TestApp::new(&vars).await
+}

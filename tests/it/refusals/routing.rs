@@ -4,7 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn routing_refusals_keep_their_answer_headers_and_audit_line() {
-    let app = TestApp::new(&[("AUTH_MODE", "bearer"), ("AUTH_CREDENTIAL", CREDENTIAL)]).await;
+    let app = guarded_app(&[]).await;
     let request = |method: Method, uri: &str| Request::builder().method(method).uri(uri);
 
     let seen = send(
@@ -86,7 +86,7 @@ fn staged(stage: Option<&str>, authorization: Option<&str>) -> Request<Body> {
 
 #[tokio::test]
 async fn the_stage_is_checked_before_the_credentials() {
-    let app = TestApp::new(&[("AUTH_MODE", "bearer"), ("AUTH_CREDENTIAL", CREDENTIAL)]).await;
+    let app = guarded_app(&[]).await;
     let bearer = format!("Bearer {CREDENTIAL}");
 
     // Not through that stage: no endpoint there, whatever the credentials.
@@ -120,12 +120,7 @@ async fn the_stage_is_checked_before_the_credentials() {
 
 #[tokio::test]
 async fn a_refused_caller_is_answered_at_once_and_its_body_never_read() {
-    let app = TestApp::new(&[
-        ("AUTH_MODE", "bearer"),
-        ("AUTH_CREDENTIAL", CREDENTIAL),
-        ("DEADLINE_MS", "2000"),
-    ])
-    .await;
+    let app = guarded_app(&[("DEADLINE_MS", "2000")]).await;
     // A body that never ends: were it read, the answer would wait for the deadline.
     let (tx, rx) = mpsc::channel::<Bytes>(1);
     let endless = futures_util::stream::unfold(rx, |mut rx| async move {
