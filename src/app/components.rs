@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
+use crate::notify::slack_dm::{DirectMessenger, SlackDm};
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
 use crate::secrets::{SecretError, SecretKind, SecretReader};
 
@@ -23,6 +24,7 @@ pub(super) struct Secrets {
     pub directory_token: Option<SecretString>,
     pub auth_credential: Option<SecretString>,
     pub slack_webhook: Option<WebhookUrl>,
+    pub slack_bot_token: Option<SecretString>,
 }
 
 /// Reads every configured secret, from the environment or Secrets Manager, each checked for its use.
@@ -56,10 +58,13 @@ pub(super) async fn read_secrets(
         })?),
         None => None,
     };
+    let bot_token = config.notice.slack_bot_token.as_ref();
+    let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
     Ok(Secrets {
         directory_token,
         auth_credential,
         slack_webhook,
+        slack_bot_token,
     })
 }
 
@@ -84,6 +89,7 @@ pub(super) fn notifier(
     config: &Config,
     sdk: Option<&SdkConfig>,
     webhook: Option<WebhookUrl>,
+    bot_token: Option<SecretString>,
 ) -> Result<Notifier, StartupError> {
     let email: Arc<dyn Outbox> = match (&config.email, sdk) {
         (EmailTransport::Ses { sender }, Some(sdk)) => {
@@ -98,9 +104,19 @@ pub(super) fn notifier(
         ),
         None => None,
     };
+    // The bot token is read whenever it is set, but only a Slack notice channel uses it.
+    let dm = match bot_token.filter(|_| config.notice.channels.slack) {
+        Some(token) => {
+            let api = config.notice.slack_api_url.clone();
+            let client = SlackDm::new(api, token, config.alert.slack_timeout)?;
+            Some(Arc::new(client) as Arc<dyn DirectMessenger>)
+        }
+        None => None,
+    };
     Ok(Notifier {
         email,
         chat,
+        dm,
         channels: config.alert.channels,
         recipients: config.alert.recipients.clone(),
         values: config.alert.values,

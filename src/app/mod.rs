@@ -50,7 +50,12 @@ pub async fn build_state_with(
     let sdk = aws::load(config, aws).await;
     let secrets = components::read_secrets(config, sdk.as_ref()).await?;
     let directory = components::directory(config, secrets.directory_token)?;
-    let notifier = components::notifier(config, sdk.as_ref(), secrets.slack_webhook)?;
+    let notifier = components::notifier(
+        config,
+        sdk.as_ref(),
+        secrets.slack_webhook,
+        secrets.slack_bot_token,
+    )?;
     log_configuration(config, directory.describe(), &notifier);
     Ok(AppState {
         pipeline: Pipeline {
@@ -68,11 +73,12 @@ pub async fn build_state_with(
 }
 
 /// Every secret the configuration names, wherever it is kept.
-fn secret_sources(config: &Config) -> [Option<&SecretSource>; 3] {
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 4] {
     [
         components::directory_token_source(&config.directory),
         config.alert.slack_webhook.as_ref(),
         config.auth.credential.as_ref(),
+        config.notice.slack_bot_token.as_ref(),
     ]
 }
 

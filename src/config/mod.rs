@@ -234,6 +234,48 @@ mod tests {
     }
 
     #[test]
+    fn slack_direct_message_notice_settings() {
+        let c = config(&[]).unwrap();
+        assert!(c.notice.channels.email && !c.notice.channels.slack);
+        assert!(c.notice.slack_bot_token.is_none());
+        let c = config(&[
+            ("USER_NOTICE_CHANNELS", "email, Slack"),
+            ("SLACK_BOT_TOKEN", "xoxb-1"),
+            ("SLACK_API_URL", "http://127.0.0.1:9/api"),
+        ])
+        .unwrap();
+        assert!(c.notice.channels.email && c.notice.channels.slack);
+        assert!(c.notice.slack_bot_token.is_some());
+        let c = config(&[
+            ("USER_NOTICE_CHANNELS", "slack"),
+            (
+                "SLACK_BOT_TOKEN_SECRET",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:bot",
+            ),
+        ])
+        .unwrap();
+        assert!(!c.notice.channels.email && c.notice.channels.slack);
+        let err = config(&[("USER_NOTICE_CHANNELS", "slack")]).unwrap_err();
+        assert_eq!(err.var, "SLACK_BOT_TOKEN");
+        assert_eq!(
+            err.to_string(),
+            "SLACK_BOT_TOKEN: is required when USER_NOTICE_CHANNELS includes slack \
+             (or set SLACK_BOT_TOKEN_SECRET)"
+        );
+        for (var, value) in [
+            ("USER_NOTICE_CHANNELS", "email,sms"),
+            ("USER_NOTICE_CHANNELS", " , "),
+            ("SLACK_API_URL", "http://slack.com/api"),
+            ("SLACK_API_URL", "slack"),
+        ] {
+            let err = config(&[(var, value), ("SLACK_BOT_TOKEN", "x")]).unwrap_err();
+            assert_eq!(err.var, var, "{var}={value} gave {err}");
+        }
+        let err = config(&[("SLACK_BOT_TOKEN", "x"), ("SLACK_BOT_TOKEN_SECRET", "s")]).unwrap_err();
+        assert_eq!(err.var, "SLACK_BOT_TOKEN_SECRET");
+    }
+
+    #[test]
     fn errors_name_the_variable() {
         let cases: &[(&str, &str)] = &[
             ("LISTEN_ADDR", "localhost"),

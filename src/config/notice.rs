@@ -1,16 +1,21 @@
 //! The notice to the person whose profile changes.
 
-use super::ConfigError;
 use super::reader::Reader;
+use super::{ConfigError, rules};
 use crate::claims::ClaimSet;
-use crate::notify::notice::{NoticeMode, NoticeSettings};
+use crate::notify::notice::{NoticeChannels, NoticeMode, NoticeSettings};
+use crate::notify::slack_dm::{DEFAULT_API_URL, SlackApiUrl};
 
 /// `USER_NOTICE`, `USER_NOTICE_CLAIMS` (by default the sensitive claims), `USER_NOTICE_NEW_ADDRESS`,
-/// `SUPPORT_CONTACT`.
+/// `SUPPORT_CONTACT`, `USER_NOTICE_CHANNELS`, `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`, `SLACK_API_URL`.
 pub(super) fn settings(
     r: &Reader<'_>,
     sensitive: &ClaimSet,
 ) -> Result<NoticeSettings, ConfigError> {
+    let channels = channels(r)?;
+    let slack_bot_token = r.secret("SLACK_BOT_TOKEN", "SLACK_BOT_TOKEN_SECRET")?;
+    rules::slack_notice_needs_bot_token(channels, slack_bot_token.as_ref())?;
+    let slack_api_url = slack_api_url(r)?;
     Ok(NoticeSettings {
         mode: r.choice(
             "USER_NOTICE",
@@ -26,7 +31,54 @@ pub(super) fn settings(
             .unwrap_or_else(|| sensitive.clone()),
         new_address: r.flag("USER_NOTICE_NEW_ADDRESS", false)?,
         support_contact: support_contact(r)?,
+        channels,
+        slack_bot_token,
+        slack_api_url,
     })
+}
+
+/// `USER_NOTICE_CHANNELS`: `email` (the default), `slack` or `email,slack`.
+fn channels(r: &Reader<'_>) -> Result<NoticeChannels, ConfigError> {
+    let Some(v) = r.get("USER_NOTICE_CHANNELS") else {
+        return Ok(NoticeChannels {
+            email: true,
+            slack: false,
+        });
+    };
+    let mut c = NoticeChannels {
+        email: false,
+        slack: false,
+    };
+    for item in v
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        match item.as_str() {
+            "email" => c.email = true,
+            "slack" => c.slack = true,
+            other => {
+                return Err(ConfigError::new(
+                    "USER_NOTICE_CHANNELS",
+                    format!("{other:?} is not a channel: use email, slack or email,slack"),
+                ));
+            }
+        }
+    }
+    if !c.email && !c.slack {
+        return Err(ConfigError::new(
+            "USER_NOTICE_CHANNELS",
+            "names no channel: use email, slack or email,slack",
+        ));
+    }
+    Ok(c)
+}
+
+/// `SLACK_API_URL`: the Slack Web API, by default Slack's own.
+fn slack_api_url(r: &Reader<'_>) -> Result<SlackApiUrl, ConfigError> {
+    let url = r.get("SLACK_API_URL");
+    SlackApiUrl::parse(url.as_deref().unwrap_or(DEFAULT_API_URL))
+        .map_err(|p| ConfigError::new("SLACK_API_URL", p.to_string()))
 }
 
 /// The contact goes into the notice as one line of text.

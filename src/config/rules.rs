@@ -7,7 +7,7 @@ use super::ConfigError;
 use crate::auth::AuthMode;
 use crate::claims::EmailAddress;
 use crate::notify::alert::AlertChannels;
-use crate::notify::notice::NoticeMode;
+use crate::notify::notice::{NoticeChannels, NoticeMode};
 use crate::secrets::SecretSource;
 
 /// Slack as a channel needs a webhook to post to.
@@ -19,6 +19,20 @@ pub(super) fn slack_needs_webhook(
         return Err(ConfigError::new(
             "SLACK_WEBHOOK_URL",
             "is required when ALERT_CHANNELS includes slack (or set SLACK_WEBHOOK_URL_SECRET)",
+        ));
+    }
+    Ok(())
+}
+
+/// A notice by Slack direct message needs a bot token to call the Web API with.
+pub(super) fn slack_notice_needs_bot_token(
+    channels: NoticeChannels,
+    token: Option<&SecretSource>,
+) -> Result<(), ConfigError> {
+    if channels.slack && token.is_none() {
+        return Err(ConfigError::new(
+            "SLACK_BOT_TOKEN",
+            "is required when USER_NOTICE_CHANNELS includes slack (or set SLACK_BOT_TOKEN_SECRET)",
         ));
     }
     Ok(())
@@ -172,6 +186,27 @@ mod tests {
         );
         assert_eq!(var(slack_needs_webhook(SLACK, Some(&inline("u")))), None);
         assert_eq!(var(slack_needs_webhook(EMAIL, None)), None);
+    }
+
+    #[test]
+    fn a_slack_notice_needs_a_bot_token() {
+        let slack = NoticeChannels {
+            email: true,
+            slack: true,
+        };
+        let email = NoticeChannels {
+            email: true,
+            slack: false,
+        };
+        assert_eq!(
+            var(slack_notice_needs_bot_token(slack, None)),
+            Some("SLACK_BOT_TOKEN")
+        );
+        assert_eq!(
+            var(slack_notice_needs_bot_token(slack, Some(&inline("xoxb-1")))),
+            None
+        );
+        assert_eq!(var(slack_notice_needs_bot_token(email, None)), None);
     }
 
     #[test]

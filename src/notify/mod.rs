@@ -10,6 +10,7 @@ mod notifier;
 pub mod outbox;
 pub mod outcome;
 pub mod slack;
+pub mod slack_dm;
 pub mod templates;
 
 use std::time::SystemTime;
@@ -19,7 +20,7 @@ use crate::claims::{EmailAddress, readable_name};
 use crate::policy::Change;
 use mask::ValueDisplay;
 
-pub use notifier::{Audience, Notifier, PreparedAlert, PreparedNotice};
+pub use notifier::{Audience, NoticeMessages, Notifier, PreparedAlert, PreparedNotice};
 pub use outbox::{
     Delivery, DeliveryError, DeliveryErrorKind, EmailTransport, LogOutbox, Outbox, SesOutbox,
 };

@@ -3,12 +3,14 @@
 
 use serde::Serialize;
 
+use super::slack_dm::{self, SlackApiUrl};
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, one_line, subject_line};
 use crate::action::{ActionRequest, ClaimValue, Initiator};
 use crate::claims::{ClaimSet, EMAIL_CLAIM, EmailAddress, GIVEN_NAME_CLAIM, USERNAME_CLAIM};
 use crate::notify::mask::ValueDisplay;
 use crate::policy::Change;
+use crate::secrets::SecretSource;
 
 /// `USER_NOTICE`: whether the person whose profile changes is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,19 @@ pub struct NoticeSettings {
     pub new_address: bool,
     /// `SUPPORT_CONTACT`: where the person should turn if the change was not expected.
     pub support_contact: Option<String>,
+    /// `USER_NOTICE_CHANNELS`: how the notice reaches the person.
+    pub channels: NoticeChannels,
+    /// `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`: the Web API token for direct messages.
+    pub slack_bot_token: Option<SecretSource>,
+    /// `SLACK_API_URL`: where the Slack Web API is.
+    pub slack_api_url: SlackApiUrl,
+}
+
+/// The channels of the person's notice: e-mail, a Slack direct message, or both (never neither).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoticeChannels {
+    pub email: bool,
+    pub slack: bool,
 }
 
 /// Why no notice goes out.
@@ -133,7 +148,7 @@ struct NoticeLine {
     new: String,
 }
 
-/// Renders the notice. `report` carries the watched changes, values shown as configured.
+/// Renders the notice e-mail. `report` carries the watched changes, values shown as configured.
 pub fn user_notice(
     templates: &Templates,
     req: &ActionRequest,
@@ -141,6 +156,35 @@ pub fn user_notice(
     plan: &NoticePlan,
     support_contact: Option<&str>,
 ) -> Result<Email, RenderError> {
+    let context = context_of(req, report, plan, support_contact);
+    Ok(Email {
+        to: plan.to.clone(),
+        subject: subject_line(&templates.render("notice.subject.txt", &context)?),
+        text: templates.render("notice.txt", &context)?,
+        html: templates.render("notice.html", &context)?,
+    })
+}
+
+/// Renders the notice as a Slack direct message: the same context as the e-mail, every value Slack-escaped by
+/// the template, the text kept within what Slack shows.
+pub fn slack_notice(
+    templates: &Templates,
+    req: &ActionRequest,
+    report: &ChangeReport,
+    plan: &NoticePlan,
+    support_contact: Option<&str>,
+) -> Result<String, RenderError> {
+    let context = context_of(req, report, plan, support_contact);
+    let text = templates.render("notice.slack.txt", &context)?;
+    Ok(slack_dm::cap_text(text.trim(), slack_dm::MAX_TEXT_CHARS))
+}
+
+fn context_of<'a>(
+    req: &ActionRequest,
+    report: &'a ChangeReport,
+    plan: &NoticePlan,
+    support_contact: Option<&'a str>,
+) -> NoticeContext<'a> {
     let given_name = req
         .event
         .current_claims()
@@ -155,19 +199,13 @@ pub fn user_notice(
         .and_then(|t| t.name_or_id())
         .map(|t| one_line(t, 100))
         .unwrap_or_else(|| "organization".into());
-    let context = notice_context(
+    notice_context(
         given_name,
         tenant_name,
         report,
         plan.email_changed,
         support_contact,
-    );
-    Ok(Email {
-        to: plan.to.clone(),
-        subject: subject_line(&templates.render("notice.subject.txt", &context)?),
-        text: templates.render("notice.txt", &context)?,
-        html: templates.render("notice.html", &context)?,
-    })
+    )
 }
 
 fn notice_context<'a>(
@@ -241,6 +279,12 @@ mod tests {
             claims: ClaimSet::defaults(),
             new_address,
             support_contact: Some("help@bar.com".into()),
+            channels: NoticeChannels {
+                email: true,
+                slack: false,
+            },
+            slack_bot_token: None,
+            slack_api_url: SlackApiUrl::parse(slack_dm::DEFAULT_API_URL).unwrap(),
         }
     }
 
@@ -286,6 +330,29 @@ mod tests {
             cfg.support_contact.as_deref(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn the_slack_notice_escapes_every_value() {
+        let current = r#"{"uri":"http://wso2.org/claims/emailaddress","value":"emily@aol.com"},
+            {"uri":"http://wso2.org/claims/givenname","value":"<!channel> & <@U1>"}"#;
+        let raw = body("ADMIN", MOBILE, current);
+        let req = parse_request(raw.as_bytes()).unwrap();
+        let update = update_of(&req).unwrap();
+        let cfg = config(NoticeMode::All, false);
+        let watched = update.changes_in(&cfg.claims);
+        let plan = plan(&req, &watched, &cfg).unwrap();
+        let report = ChangeReport::new(&req, "r-42", &watched, ValueDisplay::Masked, UNIX_EPOCH);
+        let templates = crate::notify::load_templates(None).unwrap();
+        let text = slack_notice(&templates, &req, &report, &plan, Some("<https://x|y>")).unwrap();
+        assert!(
+            text.starts_with("Hello &lt;!channel&gt; &amp; &lt;@U1&gt;,"),
+            "{text}"
+        );
+        assert!(text.contains("An administrator changed"), "{text}");
+        assert!(text.contains("• *Mobile number*: +9477*****48"), "{text}");
+        assert!(text.contains("contact &lt;https://x|y&gt;"), "{text}");
+        assert!(!text.contains('<') && !text.contains("+94771223448"));
     }
 
     #[test]

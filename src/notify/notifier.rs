@@ -9,8 +9,9 @@ use super::alert::AlertChannels;
 use super::mask::ValueDisplay;
 use super::notice::NoticeSettings;
 use super::notice::{self, NoNotice, NoticePlan};
-use super::outcome::{Channel, ChannelOutcome, NoticeOutcome, NoticeRecipients};
+use super::outcome::{Channel, ChannelOutcome, DmOutcome, NoticeOutcome, NoticeRecipients};
 use super::slack::ChatSender;
+use super::slack_dm::{DirectMessenger, DmDelivery};
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, Outbox, alert};
 use crate::action::ActionRequest;
@@ -21,6 +22,8 @@ pub struct Notifier {
     /// Where e-mail goes (SES or the log outbox): alerts and notices.
     pub email: Arc<dyn Outbox>,
     pub chat: Option<Arc<dyn ChatSender>>,
+    /// Slack direct messages for the person's notice, when `USER_NOTICE_CHANNELS` names slack.
+    pub dm: Option<Arc<dyn DirectMessenger>>,
     pub channels: AlertChannels,
     /// The security team.
     pub recipients: Vec<EmailAddress>,
@@ -53,8 +56,20 @@ pub struct PreparedAlert {
     email: Option<Result<Email, RenderError>>,
 }
 
-/// A notice ready to go, or why there is none.
-pub type PreparedNotice = Result<(Email, NoticeRecipients), NoticeOutcome>;
+/// A notice ready to go on each configured channel, or why there is none.
+pub type PreparedNotice = Result<NoticeMessages, NoticeOutcome>;
+
+/// The notice on each channel: `None` where the channel is off, an outcome where the message could not be made.
+pub struct NoticeMessages {
+    email: Option<Result<(Email, NoticeRecipients), NoticeOutcome>>,
+    slack: Option<Result<DirectMessage, DmOutcome>>,
+}
+
+/// A Slack direct message to the person with this e-mail address.
+pub struct DirectMessage {
+    to: EmailAddress,
+    text: String,
+}
 
 /// The messages of one change.
 pub struct Prepared {
@@ -96,17 +111,43 @@ impl Notifier {
             Ok(plan) => {
                 let report =
                     ChangeReport::new(req, request_id, &audience.watched, self.values, now);
-                let support = self.notice.support_contact.as_deref();
-                let recipients = match plan.email_changed {
-                    true => NoticeRecipients::OldAddress,
-                    false => NoticeRecipients::CurrentAddress,
-                };
-                notice::user_notice(&self.templates, req, &report, plan, support)
-                    .map(|email| (email, recipients))
-                    .map_err(|e| NoticeOutcome::NotRendered { template: e.name })
+                Ok(self.notice_messages(req, &report, plan))
             }
         };
         Prepared { alert, notice }
+    }
+
+    /// The notice rendered for each configured channel.
+    fn notice_messages(
+        &self,
+        req: &ActionRequest,
+        report: &ChangeReport,
+        plan: &NoticePlan,
+    ) -> NoticeMessages {
+        let support = self.notice.support_contact.as_deref();
+        let channels = self.notice.channels;
+        let email = channels.email.then(|| {
+            let recipients = match plan.email_changed {
+                true => NoticeRecipients::OldAddress,
+                false => NoticeRecipients::CurrentAddress,
+            };
+            notice::user_notice(&self.templates, req, report, plan, support)
+                .map(|email| (email, recipients))
+                .map_err(|e| NoticeOutcome::NotRendered { template: e.name })
+        });
+        // The person is found by the address the notice goes to: the one they had before any change.
+        let slack = match (channels.slack, plan.to.first()) {
+            (true, Some(to)) => Some(
+                notice::slack_notice(&self.templates, req, report, plan, support)
+                    .map(|text| DirectMessage {
+                        to: to.clone(),
+                        text,
+                    })
+                    .map_err(|e| DmOutcome::NotRendered { template: e.name }),
+            ),
+            _ => None,
+        };
+        NoticeMessages { email, slack }
     }
 
     /// Sends the alert on every configured channel at once.
@@ -153,12 +194,43 @@ impl Notifier {
         outcomes
     }
 
-    /// Tells the person; never changes the answer.
+    /// Tells the person on each configured channel at once; a failure on one never stops the other, and never
+    /// changes the answer. With e-mail alone the outcome reads as it always did.
     pub async fn send_notice(&self, notice: PreparedNotice) -> NoticeOutcome {
-        let (message, recipients) = match notice {
+        let messages = match notice {
             Ok(ready) => ready,
             Err(outcome) => return outcome,
         };
+        let email = async {
+            match messages.email? {
+                Ok((message, recipients)) => {
+                    Some(self.send_notice_email(message, recipients).await)
+                }
+                Err(outcome) => Some(outcome),
+            }
+        };
+        let slack = async {
+            match messages.slack? {
+                Ok(dm) => Some(self.send_notice_dm(dm).await),
+                Err(outcome) => Some(outcome),
+            }
+        };
+        match tokio::join!(email, slack) {
+            (email, Some(slack)) => NoticeOutcome::Channels {
+                email: email.map(Box::new),
+                slack,
+            },
+            (Some(email), None) => email,
+            // Only when a Slack-only notice had nobody to look up (a plan always has an address).
+            (None, None) => NoticeOutcome::Skipped(notice::NoNotice::NoAddress),
+        }
+    }
+
+    async fn send_notice_email(
+        &self,
+        message: Email,
+        recipients: NoticeRecipients,
+    ) -> NoticeOutcome {
         match self.email.send(&message).await {
             Ok(d) => NoticeOutcome::Sent {
                 message_id: d.message_id,
@@ -172,6 +244,30 @@ impl Notifier {
                     "the user notice could not be delivered; the update goes ahead"
                 );
                 NoticeOutcome::Failed(e)
+            }
+        }
+    }
+
+    async fn send_notice_dm(&self, dm: DirectMessage) -> DmOutcome {
+        let Some(messenger) = self.dm.as_ref() else {
+            // Start-up builds the messenger whenever slack is a notice channel; this only guards the type.
+            return DmOutcome::Failed(super::DeliveryError::new(
+                super::DeliveryErrorKind::Build,
+                "no Slack bot token",
+            ));
+        };
+        match messenger.send_dm(&dm.to, &dm.text).await {
+            Ok(DmDelivery::Sent) => DmOutcome::Sent,
+            Ok(DmDelivery::NoSuchUser) => DmOutcome::NoSlackUser,
+            Err(e) => {
+                tracing::warn!(
+                    target: "profile_guard::notice",
+                    channel = "slack",
+                    error_kind = %e.kind,
+                    error = %e.detail,
+                    "the user notice could not be sent as a Slack message; the update goes ahead"
+                );
+                DmOutcome::Failed(e)
             }
         }
     }

@@ -1,5 +1,7 @@
 //! What became of each message, typed; the audit line shows them in the same words log queries already use
-//! (`email:sent:<id>`, `slack:failed:rejected:…`, `sent:<id>:old_address`, `skipped:no_address`).
+//! (`email:sent:<id>`, `slack:failed:rejected:…`, `sent:<id>:old_address`, `skipped:no_address`). A notice that
+//! goes out as a Slack direct message too adds its channel after a comma: `sent:<id>:current_address,slack:sent`,
+//! `…,slack:skipped:users_not_found`, `…,slack:failed:<kind>:<detail>` (`slack:…` alone with Slack only).
 
 use std::fmt;
 
@@ -93,6 +95,34 @@ pub enum NoticeOutcome {
     Failed(DeliveryError),
     /// The alert took the time the notice needed.
     OutOfTime,
+    /// `USER_NOTICE_CHANNELS` names slack: the e-mail's outcome (when e-mail is a channel too), then the DM's.
+    Channels {
+        email: Option<Box<NoticeOutcome>>,
+        slack: DmOutcome,
+    },
+}
+
+/// The person's notice as a Slack direct message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DmOutcome {
+    Sent,
+    /// No Slack user has the address the notice goes to: nothing to send, nothing failed.
+    NoSlackUser,
+    NotRendered {
+        template: &'static str,
+    },
+    Failed(DeliveryError),
+}
+
+impl fmt::Display for DmOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DmOutcome::Sent => f.write_str("slack:sent"),
+            DmOutcome::NoSlackUser => f.write_str("slack:skipped:users_not_found"),
+            DmOutcome::NotRendered { template } => write!(f, "slack:failed:template:{template}"),
+            DmOutcome::Failed(e) => write!(f, "slack:failed:{}:{}", e.kind, e.detail),
+        }
+    }
 }
 
 impl fmt::Display for NoticeOutcome {
@@ -112,6 +142,11 @@ impl fmt::Display for NoticeOutcome {
             NoticeOutcome::NotRendered { template } => write!(f, "failed:template:{template}"),
             NoticeOutcome::Failed(e) => write!(f, "failed:{}:{}", e.kind, e.detail),
             NoticeOutcome::OutOfTime => f.write_str("failed:deadline"),
+            NoticeOutcome::Channels {
+                email: Some(email),
+                slack,
+            } => write!(f, "{email},{slack}"),
+            NoticeOutcome::Channels { email: None, slack } => write!(f, "{slack}"),
         }
     }
 }
@@ -151,5 +186,42 @@ mod tests {
             "skipped:no_address"
         );
         assert_eq!(NoticeOutcome::OutOfTime.to_string(), "failed:deadline");
+    }
+
+    #[test]
+    fn a_notice_with_a_slack_dm_names_both_channels() {
+        let both = NoticeOutcome::Channels {
+            email: Some(Box::new(NoticeOutcome::Sent {
+                message_id: "m-3".into(),
+                recipients: NoticeRecipients::CurrentAddress,
+            })),
+            slack: DmOutcome::Sent,
+        };
+        assert_eq!(both.to_string(), "sent:m-3:current_address,slack:sent");
+        let skipped = NoticeOutcome::Channels {
+            email: None,
+            slack: DmOutcome::NoSlackUser,
+        };
+        assert_eq!(skipped.to_string(), "slack:skipped:users_not_found");
+        let failed = NoticeOutcome::Channels {
+            email: Some(Box::new(NoticeOutcome::NotRendered {
+                template: "notice.html",
+            })),
+            slack: DmOutcome::Failed(DeliveryError::new(
+                DeliveryErrorKind::Credentials,
+                "invalid_auth",
+            )),
+        };
+        assert_eq!(
+            failed.to_string(),
+            "failed:template:notice.html,slack:failed:credentials:invalid_auth"
+        );
+        let unrendered = DmOutcome::NotRendered {
+            template: "notice.slack.txt",
+        };
+        assert_eq!(
+            unrendered.to_string(),
+            "slack:failed:template:notice.slack.txt"
+        );
     }
 }

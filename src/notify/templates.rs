@@ -2,15 +2,18 @@
 //! recompiling by a file of the same name in `TEMPLATE_DIR`. Templates are compiled and test-rendered once at
 //! start-up, with strict undefined values and sample contexts built by the code that builds real ones, so a
 //! broken one stops the service with its name instead of failing every alert later. HTML templates escape every
-//! value; subjects are forced onto one line after rendering.
+//! value; the Slack text (`*.slack.txt`) escapes every value the way Slack needs (`&`, `<`, `>`), so a value can
+//! never become a mention or a link; subjects are forced onto one line after rendering.
 
 use std::path::Path;
 
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, escape_formatter};
 use serde::Serialize;
 
+use super::slack::escape_slack;
+
 /// Every template: file name and built-in text.
-pub const BUILT_IN: [(&str, &str); 6] = [
+pub const BUILT_IN: [(&str, &str); 7] = [
     (
         "alert.subject.txt",
         include_str!("../../templates/alert.subject.txt"),
@@ -23,7 +26,16 @@ pub const BUILT_IN: [(&str, &str); 6] = [
     ),
     ("notice.txt", include_str!("../../templates/notice.txt")),
     ("notice.html", include_str!("../../templates/notice.html")),
+    (
+        "notice.slack.txt",
+        include_str!("../../templates/notice.slack.txt"),
+    ),
 ];
+
+/// The auto-escape mode of Slack texts.
+const SLACK_ESCAPE: &str = "slack";
+/// At most this many characters of one value in a Slack text (the contexts already cap their values).
+const SLACK_VALUE_CHARS: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 #[error("TEMPLATE_DIR: {file}: {problem}")]
@@ -61,9 +73,21 @@ impl Templates {
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
                 AutoEscape::Html
+            } else if name.ends_with(".slack.txt") {
+                AutoEscape::Custom(SLACK_ESCAPE.into())
             } else {
                 AutoEscape::None
             }
+        });
+        env.set_formatter(|out, state, value| match state.auto_escape() {
+            AutoEscape::Custom(mode) if mode == SLACK_ESCAPE && !value.is_safe() => {
+                let text = escape_slack(&value.to_string(), SLACK_VALUE_CHARS);
+                out.write_str(&text).map_err(minijinja::Error::from)
+            }
+            AutoEscape::Custom(_) => out
+                .write_str(&value.to_string())
+                .map_err(minijinja::Error::from),
+            _ => escape_formatter(out, state, value),
         });
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
             .keep_trailing_newline(true)

@@ -21,6 +21,7 @@ mod refusals;
 mod secrets_shapes;
 mod ses;
 mod slack;
+mod slack_dm;
 mod stalled;
 mod support;
 mod templates_startup;
