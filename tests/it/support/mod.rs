@@ -15,7 +15,7 @@ use tower::ServiceExt;
 mod logs;
 mod moto;
 
-pub use logs::capture;
+pub use logs::{Captured, capture};
 pub use moto::{SesScope, moto, moto_sdk};
 
 /// An answer as the identity server sees it.
