@@ -84,11 +84,7 @@ fn secret_sources(config: &Config) -> [Option<&SecretSource>; 4] {
 
 /// The start-up line: what this instance runs with (no secrets), and warnings for the local defaults.
 fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
-    let channels = match (config.alert.channels.email, config.alert.channels.slack) {
-        (true, true) => "email,slack",
-        (false, true) => "slack",
-        _ => "email",
-    };
+    let channels = channel_names(config.alert.channels.email, config.alert.channels.slack);
     let idempotency = match config.idempotency.table.as_deref() {
         Some(table) => format!("in-memory + DynamoDB table {table}"),
         None => "in-memory".to_owned(),
@@ -100,6 +96,7 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         security_team = config.alert.recipients.len(),
         sensitive_claims = %sorted_claims(&config.sensitive_claims),
         user_notice = ?config.notice.mode,
+        user_notice_channels = %channel_names(config.notice.channels.email, config.notice.channels.slack),
         idempotency = %idempotency,
         auth_mode = ?config.auth.mode,
         deadline_ms = config.deadline.as_millis() as u64,
@@ -114,6 +111,15 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
     }
     if config.auth.mode == AuthMode::None {
         tracing::warn!("AUTH_MODE is none: the endpoint accepts calls without credentials");
+    }
+}
+
+/// `email`, `slack` or `email,slack`, as the settings spell them.
+fn channel_names(email: bool, slack: bool) -> &'static str {
+    match (email, slack) {
+        (true, true) => "email,slack",
+        (false, true) => "slack",
+        _ => "email",
     }
 }
 
