@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::reader::Reader;
+use super::reader::{self, Reader};
 use super::{ConfigError, rules};
 use crate::claims::{ClaimSet, EmailAddress};
 use crate::notify::alert::{AlertChannels, AlertSettings};
@@ -60,39 +60,9 @@ fn slack_webhook(r: &Reader<'_>) -> Result<Option<SecretSource>, ConfigError> {
 
 /// `ALERT_CHANNELS`: by default e-mail, and Slack too when a webhook is set.
 fn channels(r: &Reader<'_>, has_webhook: bool) -> Result<AlertChannels, ConfigError> {
-    let Some(v) = r.get("ALERT_CHANNELS") else {
-        return Ok(AlertChannels {
-            email: true,
-            slack: has_webhook,
-        });
-    };
-    let mut c = AlertChannels {
-        email: false,
-        slack: false,
-    };
-    for item in v
-        .split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-    {
-        match item.as_str() {
-            "email" => c.email = true,
-            "slack" => c.slack = true,
-            other => {
-                return Err(ConfigError::new(
-                    "ALERT_CHANNELS",
-                    format!("{other:?} is not a channel: use email, slack or both"),
-                ));
-            }
-        }
-    }
-    if !c.email && !c.slack {
-        return Err(ConfigError::new(
-            "ALERT_CHANNELS",
-            "names no channel: use email, slack or both",
-        ));
-    }
-    Ok(c)
+    let (email, slack) =
+        reader::email_and_slack(r, "ALERT_CHANNELS", "both")?.unwrap_or((true, has_webhook));
+    Ok(AlertChannels { email, slack })
 }
 
 /// `SECURITY_TEAM_EMAILS`. Read after the notice settings, apart from the rest, to keep the order in which

@@ -1,6 +1,6 @@
 //! The notice to the person whose profile changes.
 
-use super::reader::Reader;
+use super::reader::{self, Reader};
 use super::{ConfigError, rules};
 use crate::claims::ClaimSet;
 use crate::notify::notice::{NoticeChannels, NoticeMode, NoticeSettings};
@@ -39,39 +39,9 @@ pub(super) fn settings(
 
 /// `USER_NOTICE_CHANNELS`: `email` (the default), `slack` or `email,slack`.
 fn channels(r: &Reader<'_>) -> Result<NoticeChannels, ConfigError> {
-    let Some(v) = r.get("USER_NOTICE_CHANNELS") else {
-        return Ok(NoticeChannels {
-            email: true,
-            slack: false,
-        });
-    };
-    let mut c = NoticeChannels {
-        email: false,
-        slack: false,
-    };
-    for item in v
-        .split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-    {
-        match item.as_str() {
-            "email" => c.email = true,
-            "slack" => c.slack = true,
-            other => {
-                return Err(ConfigError::new(
-                    "USER_NOTICE_CHANNELS",
-                    format!("{other:?} is not a channel: use email, slack or email,slack"),
-                ));
-            }
-        }
-    }
-    if !c.email && !c.slack {
-        return Err(ConfigError::new(
-            "USER_NOTICE_CHANNELS",
-            "names no channel: use email, slack or email,slack",
-        ));
-    }
-    Ok(c)
+    let (email, slack) =
+        reader::email_and_slack(r, "USER_NOTICE_CHANNELS", "email,slack")?.unwrap_or((true, false));
+    Ok(NoticeChannels { email, slack })
 }
 
 /// `SLACK_API_URL`: the Slack Web API, by default Slack's own.

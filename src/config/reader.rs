@@ -140,6 +140,34 @@ impl<'a> Reader<'a> {
 }
 
 /// The items of a comma-separated list, trimmed, empty ones dropped.
+/// A list of channels among `email` and `slack` (`email`, `slack`, or both): `None` when unset. `both` is how the
+/// error text spells the choice of both.
+pub(super) fn email_and_slack(
+    r: &Reader<'_>,
+    var: &'static str,
+    both: &str,
+) -> Result<Option<(bool, bool)>, ConfigError> {
+    let Some(v) = r.get(var) else {
+        return Ok(None);
+    };
+    let (mut email, mut slack) = (false, false);
+    for item in list(&v.to_ascii_lowercase()) {
+        match item.as_str() {
+            "email" => email = true,
+            "slack" => slack = true,
+            other => {
+                let problem = format!("{other:?} is not a channel: use email, slack or {both}");
+                return Err(ConfigError::new(var, problem));
+            }
+        }
+    }
+    if !email && !slack {
+        let problem = format!("names no channel: use email, slack or {both}");
+        return Err(ConfigError::new(var, problem));
+    }
+    Ok(Some((email, slack)))
+}
+
 pub(super) fn list(raw: &str) -> Vec<String> {
     raw.split(',')
         .map(str::trim)

@@ -98,7 +98,8 @@ impl ChatSender for SlackWebhook {
     }
 }
 
-fn transport_error(failure: TransportFailure) -> DeliveryError {
+/// What a transport failure means for a message to Slack (webhook or Web API).
+pub(super) fn transport_error(failure: TransportFailure) -> DeliveryError {
     match failure {
         TransportFailure::Timeout => {
             DeliveryError::new(Kind::Timeout, "Slack did not answer in time")

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
-use super::slack::NotAWebhookUrl;
+use super::slack::{NotAWebhookUrl, transport_error};
 use crate::claims::EmailAddress;
 use crate::upstream::{self, TransportFailure};
 
@@ -250,23 +250,6 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, Deliver
                 return Err(transport_error(TransportFailure::Timeout));
             }
             Err(_) => return Err(transport_error(TransportFailure::Broken)),
-        }
-    }
-}
-
-fn transport_error(failure: TransportFailure) -> DeliveryError {
-    match failure {
-        TransportFailure::Timeout => {
-            DeliveryError::new(Kind::Timeout, "Slack did not answer in time")
-        }
-        TransportFailure::Unreachable => {
-            DeliveryError::new(Kind::Unreachable, "Slack could not be reached")
-        }
-        TransportFailure::Tls => {
-            DeliveryError::new(Kind::Transport, "the TLS connection to Slack failed")
-        }
-        TransportFailure::Broken => {
-            DeliveryError::new(Kind::Transport, "the request to Slack failed")
         }
     }
 }
