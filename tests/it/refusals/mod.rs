@@ -96,17 +96,24 @@ pub(super) fn broken_body(first: &'static [u8]) -> Body {
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
+/// The field names of one log line.
+pub(super) fn keys_of(line: &Value) -> BTreeSet<&str> {
+    line.as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 /// Asserts the one audit line: its fields, decision, reason, status and detail.
 pub(super) fn assert_audit(seen: &Seen, fields: &[&str], reason: &str, detail: &str, what: &str) {
     assert_eq!(seen.audits.len(), 1, "{what}: {:#?}", seen.audits);
     let line = &seen.audits[0];
-    let keys: BTreeSet<&str> = line
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, fields.iter().copied().collect(), "{what}: {line}");
+    assert_eq!(
+        keys_of(line),
+        fields.iter().copied().collect(),
+        "{what}: {line}"
+    );
     assert_eq!(line["level"], "INFO", "{what}");
     assert_eq!(line["message"], "decision", "{what}");
     assert_eq!(line["decision"], "ERROR", "{what}");
