@@ -46,6 +46,11 @@ impl ApiKeyHeader {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+
+    /// `Authorization`: where Okta puts an event hook's secret unless told otherwise.
+    pub fn authorization() -> Self {
+        ApiKeyHeader(header::AUTHORIZATION)
+    }
 }
 
 impl Default for ApiKeyHeader {

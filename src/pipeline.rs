@@ -18,7 +18,7 @@ use crate::policy::{self, FailureModes, Limits, Membership, Update};
 /// Everything a request needs, built once at start-up and shared by every request.
 pub struct Pipeline {
     pub directory: Arc<dyn Directory>,
-    pub notifier: Notifier,
+    pub notifier: Arc<Notifier>,
     pub sensitive: ClaimSet,
     pub idempotency: Idempotency,
     pub limits: Limits,

@@ -65,3 +65,31 @@ fn handshake_failed(e: &reqwest::Error) -> bool {
     }
     false
 }
+
+/// Whether `url` may carry a credential: https, or plain http to loopback alone (a local stub).
+pub fn https_or_loopback(url: &reqwest::Url) -> bool {
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
+/// An answer's body, at most `max` bytes of it (the client's time limit bounds the read).
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, TransportFailure> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max.saturating_sub(body.len());
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= max {
+                    return Ok(body);
+                }
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(TransportFailure::Timeout),
+            Err(_) => return Err(TransportFailure::Broken),
+        }
+    }
+}

@@ -10,11 +10,17 @@ use super::aws::sdk_client;
 use crate::auth::{AuthMode, Authenticator};
 use crate::config::Config;
 use crate::directory::{self, Directory, DirectorySettings};
+use crate::endpoint::OktaRoute;
+use crate::hooks::OktaHook;
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
 use crate::notify::slack_dm::{DirectMessenger, SlackDm};
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
+use crate::okta_users::{OktaUsers, OktaUsersApi};
 use crate::secrets::{SecretError, SecretKind, SecretReader};
+
+/// The Users API's share of Okta's 3 s: the address read leaves time to send.
+const OKTA_API_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Entries the warm-instance idempotency map holds at most.
 const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;
@@ -25,6 +31,8 @@ pub(super) struct Secrets {
     pub auth_credential: Option<SecretString>,
     pub slack_webhook: Option<WebhookUrl>,
     pub slack_bot_token: Option<SecretString>,
+    pub okta_hook_auth: Option<SecretString>,
+    pub okta_api_token: Option<SecretString>,
 }
 
 /// Reads every configured secret, from the environment or Secrets Manager, each checked for its use.
@@ -60,11 +68,20 @@ pub(super) async fn read_secrets(
     };
     let bot_token = config.notice.slack_bot_token.as_ref();
     let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
+    let okta = &config.okta;
+    let okta_hook_auth = reader
+        .read_if_set(okta.hook_auth.as_ref(), SecretKind::Single)
+        .await?;
+    let okta_api_token = reader
+        .read_if_set(okta.api_token.as_ref(), SecretKind::Single)
+        .await?;
     Ok(Secrets {
         directory_token,
         auth_credential,
         slack_webhook,
         slack_bot_token,
+        okta_hook_auth,
+        okta_api_token,
     })
 }
 
@@ -148,10 +165,45 @@ fn retention(config: &Config) -> Retention {
     Retention {
         with_request_id: config.idempotency.ttl,
         content_only: config.idempotency.content_ttl,
+        event: config.idempotency.event_ttl,
         refused_department,
     }
 }
 
 pub(super) fn authenticator(config: &Config, credential: Option<&SecretString>) -> Authenticator {
     Authenticator::new(config.auth.mode, &config.auth.api_key_header, credential)
+}
+
+/// The Okta route, when its authorization value is set: the hook shares the notifier and the once-per-change
+/// store with the action.
+pub(super) fn okta_route(
+    config: &Config,
+    notifier: &Arc<Notifier>,
+    idempotency: &Idempotency,
+    hook_auth: Option<SecretString>,
+    api_token: Option<SecretString>,
+) -> Result<Option<OktaRoute>, StartupError> {
+    let Some(hook_auth) = hook_auth else {
+        return Ok(None);
+    };
+    let okta = &config.okta;
+    let users = match (&okta.org_url, api_token) {
+        (Some(org), Some(token)) => {
+            let api = OktaUsersApi::new(org.clone(), token, OKTA_API_TIMEOUT)?;
+            Some(Arc::new(api) as Arc<dyn OktaUsers>)
+        }
+        _ => None,
+    };
+    Ok(Some(OktaRoute {
+        hook: OktaHook {
+            notifier: Arc::clone(notifier),
+            idempotency: idempotency.clone(),
+            users,
+            watched: okta.watched.clone(),
+            alerted: okta.alerted.clone(),
+            org: okta.org_url.as_ref().map(|u| u.host().to_owned()),
+            deadline: config.deadline,
+        },
+        auth: Authenticator::new(AuthMode::ApiKey, &okta.auth_header, Some(&hook_auth)),
+    }))
 }

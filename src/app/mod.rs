@@ -50,35 +50,46 @@ pub async fn build_state_with(
     let sdk = aws::load(config, aws).await;
     let secrets = components::read_secrets(config, sdk.as_ref()).await?;
     let directory = components::directory(config, secrets.directory_token)?;
-    let notifier = components::notifier(
+    let notifier = Arc::new(components::notifier(
         config,
         sdk.as_ref(),
         secrets.slack_webhook,
         secrets.slack_bot_token,
-    )?;
+    )?);
     log_configuration(config, directory.describe(), &notifier);
+    let idempotency = components::idempotency(config, sdk.as_ref());
+    let okta = components::okta_route(
+        config,
+        &notifier,
+        &idempotency,
+        secrets.okta_hook_auth,
+        secrets.okta_api_token,
+    )?;
     Ok(AppState {
         pipeline: Pipeline {
             directory,
             notifier,
             sensitive: config.sensitive_claims.clone(),
-            idempotency: components::idempotency(config, sdk.as_ref()),
+            idempotency,
             limits: config.limits,
             failure_modes: config.failure_modes,
             deadline: config.deadline,
         },
         auth: components::authenticator(config, secrets.auth_credential.as_ref()),
         max_body_bytes: config.limits.max_body_bytes,
+        okta,
     })
 }
 
 /// Every secret the configuration names, wherever it is kept.
-fn secret_sources(config: &Config) -> [Option<&SecretSource>; 4] {
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 6] {
     [
         components::directory_token_source(&config.directory),
         config.alert.slack_webhook.as_ref(),
         config.auth.credential.as_ref(),
         config.notice.slack_bot_token.as_ref(),
+        config.okta.hook_auth.as_ref(),
+        config.okta.api_token.as_ref(),
     ]
 }
 

@@ -3,7 +3,7 @@
 use super::reader::Reader;
 use super::{ConfigError, aws, rules};
 use crate::notify::alert::AlertSettings;
-use crate::notify::notice::NoticeMode;
+use crate::notify::notice::{NoticeMode, NoticeSettings};
 use crate::notify::outbox::EmailTransport;
 
 /// `ALERT_SENDER`, checked against the alert settings (its recipients) and the notice mode.
@@ -11,10 +11,12 @@ pub(super) fn transport(
     r: &Reader<'_>,
     in_lambda: bool,
     alert: &AlertSettings,
-    notice: NoticeMode,
+    notice: &NoticeSettings,
 ) -> Result<EmailTransport, ConfigError> {
     let sender = r.address("ALERT_SENDER")?;
-    rules::lambda_needs_sender(in_lambda, alert.channels, notice, sender.as_ref())?;
+    // A notice only by Slack needs no sender.
+    let notice_mails = notice.mode != NoticeMode::Off && notice.channels.email;
+    rules::lambda_needs_sender(in_lambda, alert.channels, notice_mails, sender.as_ref())?;
     let Some(sender) = sender else {
         return Ok(EmailTransport::LogOutbox);
     };

@@ -9,8 +9,10 @@ use crate::idempotency::IdempotencySettings;
 const DEFAULT_IDEMPOTENCY_TTL_SECS: u64 = 600;
 /// Keys without a `requestId`: WSO2 retries within its read timeout (5 s, 2 attempts; Asgardeo 3 s).
 const DEFAULT_IDEMPOTENCY_CONTENT_TTL_SECS: u64 = 30;
+/// Messages about delivered events: Okta delivers at least once, so a duplicate can come well after the first.
+const DEFAULT_IDEMPOTENCY_EVENT_TTL_SECS: u64 = 24 * 3600;
 
-/// `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_TTL_SECS`, `IDEMPOTENCY_CONTENT_TTL_SECS`.
+/// `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_TTL_SECS`, `IDEMPOTENCY_CONTENT_TTL_SECS`, `IDEMPOTENCY_EVENT_TTL_SECS`.
 pub(super) fn settings(r: &Reader<'_>) -> Result<IdempotencySettings, ConfigError> {
     Ok(IdempotencySettings {
         table: table(r)?,
@@ -24,6 +26,12 @@ pub(super) fn settings(r: &Reader<'_>) -> Result<IdempotencySettings, ConfigErro
             "IDEMPOTENCY_CONTENT_TTL_SECS",
             DEFAULT_IDEMPOTENCY_CONTENT_TTL_SECS,
             1..=3600,
+            "seconds",
+        )?),
+        event_ttl: Duration::from_secs(r.number(
+            "IDEMPOTENCY_EVENT_TTL_SECS",
+            DEFAULT_IDEMPOTENCY_EVENT_TTL_SECS,
+            60..=7 * 24 * 3600,
             "seconds",
         )?),
     })

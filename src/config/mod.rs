@@ -12,6 +12,7 @@ mod email;
 mod endpoint;
 mod idempotency;
 mod notice;
+mod okta;
 mod reader;
 mod rules;
 
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use aws::AwsSettings;
+pub use okta::OktaSettings;
 
 use crate::auth::AuthSettings;
 use crate::claims::ClaimSet;
@@ -66,6 +68,8 @@ pub struct Config {
     pub failure_modes: FailureModes,
     /// `DEADLINE_MS`: the whole call, upstream calls included, ends within this.
     pub deadline: Duration,
+    /// The Okta Event Hook route (`/hooks/okta`), on when `OKTA_HOOK_AUTH` is set.
+    pub okta: OktaSettings,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
     pub template_dir: Option<PathBuf>,
     pub aws: AwsSettings,
@@ -90,10 +94,11 @@ impl Config {
         let mut alert = alerts::settings(&r)?;
         let notice = notice::settings(&r, &sensitive_claims)?;
         alert.recipients = alerts::recipients(&r, in_lambda, alert.channels)?;
-        let email = email::transport(&r, in_lambda, &alert, notice.mode)?;
+        let email = email::transport(&r, in_lambda, &alert, &notice)?;
         let idempotency = idempotency::settings(&r)?;
         let auth = endpoint::auth(&r, in_lambda)?;
         let failure_modes = endpoint::failure_modes(&r)?;
+        let okta = okta::settings(&r)?;
         let aws = aws::settings(&r)?;
         rules::table_needs_region(idempotency.table.as_deref(), aws.region.as_deref())?;
         Ok(Config {
@@ -109,6 +114,7 @@ impl Config {
             limits,
             failure_modes,
             deadline,
+            okta,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
         })

@@ -7,7 +7,7 @@ use super::ConfigError;
 use crate::auth::AuthMode;
 use crate::claims::EmailAddress;
 use crate::notify::alert::AlertChannels;
-use crate::notify::notice::{NoticeChannels, NoticeMode};
+use crate::notify::notice::NoticeChannels;
 use crate::secrets::SecretSource;
 
 /// Slack as a channel needs a webhook to post to.
@@ -82,10 +82,10 @@ pub(super) fn sender_needs_region(region: Option<&str>) -> Result<(), ConfigErro
 pub(super) fn lambda_needs_sender(
     in_lambda: bool,
     channels: AlertChannels,
-    notice: NoticeMode,
+    notice_mails: bool,
     sender: Option<&EmailAddress>,
 ) -> Result<(), ConfigError> {
-    let needs_email = channels.email || notice != NoticeMode::Off;
+    let needs_email = channels.email || notice_mails;
     if in_lambda && needs_email && sender.is_none() {
         return Err(ConfigError::new(
             "ALERT_SENDER",
@@ -231,8 +231,8 @@ mod tests {
     #[test]
     fn lambda_mail_needs_a_sender() {
         let sender = EmailAddress::parse("guard@example.com").unwrap();
-        let all = NoticeMode::All;
-        let off = NoticeMode::Off;
+        // Whether the person's notice goes by e-mail.
+        let (all, off) = (true, false);
         assert_eq!(
             var(lambda_needs_sender(true, EMAIL, off, None)),
             Some("ALERT_SENDER")

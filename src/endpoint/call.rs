@@ -2,7 +2,7 @@
 //! by its content type, within the size limit, and in full before the call's deadline.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, header};
@@ -27,7 +27,8 @@ impl FromRequest<Arc<AppState>> for ActionCall {
     async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Refusal> {
         let info = call_info(request.extensions());
         let arrived = arrival(request.extensions());
-        match read_body(request, state, arrived).await {
+        let (limit, deadline) = (state.max_body_bytes, state.pipeline.deadline);
+        match read_body(request, limit, deadline, arrived).await {
             Ok(body) => Ok(ActionCall {
                 info,
                 arrived,
@@ -40,11 +41,15 @@ impl FromRequest<Arc<AppState>> for ActionCall {
 
 /// The whole body, within the size limit and within the call's deadline (which started when the call arrived:
 /// a client that stalls its body holds the request no longer than that).
-async fn read_body(request: Request, state: &AppState, arrived: Instant) -> Result<Bytes, Refused> {
+pub(super) async fn read_body(
+    request: Request,
+    limit: usize,
+    deadline: Duration,
+    arrived: Instant,
+) -> Result<Bytes, Refused> {
     if !is_json(request.headers().get(header::CONTENT_TYPE)) {
         return Err(Refused::ContentType);
     }
-    let limit = state.max_body_bytes;
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -53,7 +58,6 @@ async fn read_body(request: Request, state: &AppState, arrived: Instant) -> Resu
     if declared.is_some_and(|n| n > limit) {
         return Err(Refused::BodyTooLarge { limit });
     }
-    let deadline = state.pipeline.deadline;
     match tokio::time::timeout_at(
         (arrived + deadline).into(),
         axum::body::to_bytes(request.into_body(), limit),

@@ -6,6 +6,7 @@
 mod call;
 mod context;
 mod credentials;
+mod hooks;
 mod refusal;
 mod server;
 
@@ -28,6 +29,7 @@ use crate::pipeline::Pipeline;
 use call::ActionCall;
 use refusal::{Refusal, Refused};
 
+pub use hooks::{HOOK_MAX_BODY_BYTES, OKTA_PATH, OktaRoute};
 pub use server::{ServeLimits, serve, shutdown_signal};
 
 /// The paths the action answers on.
@@ -41,6 +43,8 @@ pub struct AppState {
     pub pipeline: Pipeline,
     pub auth: Authenticator,
     pub max_body_bytes: usize,
+    /// `/hooks/okta`, when `OKTA_HOOK_AUTH` is set.
+    pub okta: Option<OktaRoute>,
 }
 
 /// The service's router, independent of how it is served (local socket or Lambda).
@@ -50,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, action_route(&state));
     }
     router
+        .route(OKTA_PATH, hooks::okta_route())
         .route(
             STAGED_PATH,
             action_route(&state).route_layer(middleware::from_fn(only_through_stage)),

@@ -16,6 +16,8 @@ pub enum KeyKind {
     RequestId,
     /// No `requestId`: the content alone, remembered only as long as a retry can come.
     Content,
+    /// One message about an event a source delivers at least once (an Okta event's `uuid`).
+    Event,
 }
 
 /// The key of one change. Two calls are the same change only when their content matches, whatever their ids.
@@ -28,6 +30,19 @@ pub struct ChangeKey {
 }
 
 impl ChangeKey {
+    /// The key of one message (`part`) about the event `event_id` from `source`.
+    pub fn of_event(source: &str, event_id: &str, part: &str) -> ChangeKey {
+        let mut h = Sha256::new();
+        field(&mut h, source);
+        field(&mut h, event_id);
+        field(&mut h, part);
+        ChangeKey {
+            kind: KeyKind::Event,
+            digest: h.finalize().into(),
+            id_digest: None,
+        }
+    }
+
     /// The record id in the shared table. Made only when a table is configured, off the common path.
     pub fn record_id(&self) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -35,6 +50,7 @@ impl ChangeKey {
         id.push_str(match self.kind {
             KeyKind::RequestId => "rid-",
             KeyKind::Content => "chg-",
+            KeyKind::Event => "evt-",
         });
         for b in self.digest {
             id.push(char::from(HEX[usize::from(b >> 4)]));

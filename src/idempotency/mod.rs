@@ -37,6 +37,8 @@ pub struct IdempotencySettings {
     pub ttl: Duration,
     /// `IDEMPOTENCY_CONTENT_TTL_SECS`: how long a decision on a call without one is remembered.
     pub content_ttl: Duration,
+    /// `IDEMPOTENCY_EVENT_TTL_SECS`: how long a message about a delivered event (Okta) is remembered as sent.
+    pub event_ttl: Duration,
 }
 
 /// How long answers are reused.
@@ -50,6 +52,8 @@ pub struct Retention {
     /// `DEPARTMENT_CACHE_NEGATIVE_TTL`: a refused department is asked again after this; `None` when the directory
     /// answers are not cached.
     pub refused_department: Option<Duration>,
+    /// `IDEMPOTENCY_EVENT_TTL_SECS`: messages about delivered events.
+    pub event: Duration,
 }
 
 impl Retention {
@@ -57,6 +61,7 @@ impl Retention {
         match kind {
             KeyKind::RequestId => self.with_request_id,
             KeyKind::Content => self.content_only,
+            KeyKind::Event => self.event,
         }
     }
 
@@ -188,6 +193,8 @@ impl Drop for Ticket {
     }
 }
 
+/// Cheap to clone: every clone shares the same memory and table.
+#[derive(Clone)]
 pub struct Idempotency {
     local: Arc<LocalCache>,
     remote: Option<Arc<dyn Store>>,
@@ -339,6 +346,7 @@ mod tests {
         with_request_id: Duration::from_secs(60),
         content_only: Duration::from_secs(30),
         refused_department: Some(Duration::from_secs(30)),
+        event: Duration::from_secs(3600),
     };
 
     fn key(n: u8) -> ChangeKey {
@@ -360,6 +368,11 @@ mod tests {
             r.keep(KeyKind::RequestId, &ActionResponse::Success),
             Some(Duration::from_secs(60))
         );
+        assert_eq!(
+            r.keep(KeyKind::Event, &ActionResponse::Success),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(r.keep(KeyKind::Event, &policy::DEADLINE_EXCEEDED), None);
         assert_eq!(r.keep(KeyKind::Content, &policy::ALERT_UNDELIVERED), None);
         assert_eq!(r.keep(KeyKind::Content, &policy::DEADLINE_EXCEEDED), None);
         let short = Retention {

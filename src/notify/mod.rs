@@ -4,9 +4,11 @@
 //! [`Email`]; an [`Outbox`] delivers it. Rendering is pure and tested on its own; outboxes only move bytes.
 
 pub mod alert;
+pub mod chat;
 pub mod mask;
 pub mod notice;
 mod notifier;
+pub mod okta;
 pub mod outbox;
 pub mod outcome;
 pub mod slack;
@@ -157,9 +159,12 @@ impl ChangeReport {
 
 /// The samples every template is proven with at start-up, made by the same code as real messages.
 pub fn template_samples() -> templates::Samples {
+    let (okta_notice, okta_alert) = okta::sample_contexts();
     templates::Samples {
         alert: alert::sample_contexts(),
         notice: notice::sample_contexts(),
+        okta_alert,
+        okta_notice,
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::alert::AlertChannels;
+use super::chat::ChatAlert;
 use super::mask::ValueDisplay;
 use super::notice::NoticeSettings;
 use super::notice::{self, NoNotice, NoticePlan};
@@ -173,13 +174,15 @@ impl Notifier {
         let chat = async {
             let chat = self.chat.as_ref().filter(|_| self.channels.slack)?;
             let channel = chat.channel();
-            Some(match chat.post(&alert.report).await {
-                Ok(()) => ChannelOutcome::Sent {
-                    channel,
-                    message_id: None,
+            Some(
+                match chat.post(&ChatAlert::of_report(&alert.report)).await {
+                    Ok(()) => ChannelOutcome::Sent {
+                        channel,
+                        message_id: None,
+                    },
+                    Err(error) => ChannelOutcome::Failed { channel, error },
                 },
-                Err(error) => ChannelOutcome::Failed { channel, error },
-            })
+            )
         };
         let (email, chat) = tokio::join!(email, chat);
         let outcomes: Vec<ChannelOutcome> = [email, chat].into_iter().flatten().collect();

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use async_trait::async_trait;
 
+use super::chat::ChatAlert;
+use super::name_summary;
 use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
 use super::outcome::Channel;
-use super::{ChangeReport, initiator_phrase, name_summary};
 use crate::upstream::{self, TransportFailure};
 
 /// A chat channel that takes the security alert, beside e-mail.
@@ -19,7 +20,7 @@ pub trait ChatSender: Send + Sync {
     /// Which channel this is, for the audit line.
     fn channel(&self) -> Channel;
 
-    async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError>;
+    async fn post(&self, alert: &ChatAlert) -> Result<(), DeliveryError>;
 }
 
 /// A Slack incoming-webhook URL. It is the credential: kept secret, and https only (plain http to loopback alone,
@@ -78,12 +79,12 @@ impl ChatSender for SlackWebhook {
         Channel::Slack
     }
 
-    async fn post(&self, report: &ChangeReport) -> Result<(), DeliveryError> {
+    async fn post(&self, alert: &ChatAlert) -> Result<(), DeliveryError> {
         let request = self
             .client
             .post(self.url.0.expose_secret())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(payload(report).to_string());
+            .body(payload(alert).to_string());
         let response = upstream::send(request, self.timeout)
             .await
             .map_err(transport_error)?;
@@ -169,32 +170,24 @@ pub fn escape_slack(s: &str, max: usize) -> String {
 }
 
 /// The message: a plain `text` (used in notifications) and blocks with the facts, within Slack's limits.
-pub fn payload(report: &ChangeReport) -> Value {
-    let names = name_summary(
-        report.attributes.iter().map(|a| a.name.as_str()),
-        TEXT_NAMES_CHARS,
-    );
+pub fn payload(alert: &ChatAlert) -> Value {
+    let names = name_summary(alert.names.iter().map(String::as_str), TEXT_NAMES_CHARS);
     let text = format!(
-        "Sensitive profile change ({}) for user {} in {}, by {}",
+        "{} ({}) {}",
+        alert.title,
         escape_slack(&names, 2 * TEXT_NAMES_CHARS),
-        escape_slack(&report.user_id, FACT_CHARS),
-        escape_slack(&report.tenant, FACT_CHARS),
-        initiator_phrase(report.initiator.as_ref())
+        escape_slack(&alert.about, 3 * FACT_CHARS)
     );
-    let facts = format!(
-        "*User id:* {}\n*Tenant:* {}\n*User store:* {}\n*Changed by:* {}\n*Request id:* {}\n*Time (UTC):* {}",
-        escape_slack(&report.user_id, FACT_CHARS),
-        escape_slack(&report.tenant, FACT_CHARS),
-        escape_slack(&report.user_store, FACT_CHARS),
-        initiator_phrase(report.initiator.as_ref()),
-        escape_slack(&report.request_id, FACT_CHARS),
-        humantime::format_rfc3339_seconds(report.at)
-    );
+    let facts: Vec<String> = alert
+        .facts
+        .iter()
+        .map(|(label, value)| format!("*{label}:* {}", escape_slack(value, FACT_CHARS)))
+        .collect();
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": "Sensitive profile change"}}),
-        section(facts),
+        json!({"type": "header", "text": {"type": "plain_text", "text": alert.title}}),
+        section(facts.join("\n")),
     ];
-    blocks.extend(sections(&change_lines(report)).into_iter().map(section));
+    blocks.extend(sections(&change_lines(alert)).into_iter().map(section));
     json!({"text": text, "blocks": blocks})
 }
 
@@ -203,22 +196,25 @@ fn section(text: String) -> Value {
 }
 
 /// One line per attribute, the first `MAX_LINES` of them, then how many more there are.
-fn change_lines(report: &ChangeReport) -> Vec<String> {
-    let mut lines: Vec<String> = report
-        .attributes
+fn change_lines(alert: &ChatAlert) -> Vec<String> {
+    let mut lines: Vec<String> = alert
+        .lines
         .iter()
         .take(MAX_LINES)
-        .map(|a| {
-            format!(
-                "• *{}*: {} → {}",
-                escape_slack(&a.name, NAME_CHARS),
-                escape_slack(a.old.as_deref().unwrap_or(super::NOT_SENT), VALUE_CHARS),
-                escape_slack(&a.new, VALUE_CHARS)
-            )
+        .map(|line| {
+            let name = escape_slack(&line.name, NAME_CHARS);
+            match &line.change {
+                Some((old, new)) => format!(
+                    "• *{name}*: {} → {}",
+                    escape_slack(old, VALUE_CHARS),
+                    escape_slack(new, VALUE_CHARS)
+                ),
+                None => format!("• *{name}*"),
+            }
         })
         .collect();
-    if report.attributes.len() > MAX_LINES {
-        lines.push(format!("…and {} more", report.attributes.len() - MAX_LINES));
+    if alert.lines.len() > MAX_LINES {
+        lines.push(format!("…and {} more", alert.lines.len() - MAX_LINES));
     }
     lines
 }
@@ -250,8 +246,8 @@ fn sections(lines: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::ChangedAttribute;
     use crate::notify::mask::ValueDisplay;
+    use crate::notify::{ChangeReport, ChangedAttribute};
     use std::time::UNIX_EPOCH;
 
     /// A report as large and as full of escaped characters as the limits let through.
@@ -291,7 +287,7 @@ mod tests {
     #[test]
     fn any_report_fits_slacks_limits() {
         for n in [1, 7, 40, 41, 100, 10_000] {
-            let payload = payload(&huge_report(n));
+            let payload = payload(&ChatAlert::of_report(&huge_report(n)));
             assert!(payload["blocks"].as_array().unwrap().len() <= 50, "{n}");
             assert!(payload["text"].as_str().unwrap().chars().count() <= 40_000);
             for header in texts(&payload, "header") {
@@ -339,7 +335,7 @@ mod tests {
 
     #[test]
     fn a_cut_never_splits_an_escape() {
-        let payload = payload(&huge_report(1));
+        let payload = payload(&ChatAlert::of_report(&huge_report(1)));
         let line = texts(&payload, "section")[1];
         assert!(line.ends_with("&gt;…") || line.ends_with("&amp;…") || line.ends_with("&lt;…"));
     }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
 use super::slack::{NotAWebhookUrl, transport_error};
 use crate::claims::EmailAddress;
-use crate::upstream::{self, TransportFailure};
+use crate::upstream;
 
 /// Where the Web API is, by default.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
@@ -47,11 +47,10 @@ pub struct SlackApiUrl(reqwest::Url);
 impl SlackApiUrl {
     pub fn parse(url: &str) -> Result<Self, NotAWebhookUrl> {
         let parsed = reqwest::Url::parse(url).map_err(|_| NotAWebhookUrl::NotAUrl)?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         if parsed.cannot_be_a_base() {
             return Err(NotAWebhookUrl::NotAUrl);
         }
-        if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
+        if upstream::https_or_loopback(&parsed) {
             Ok(SlackApiUrl(parsed))
         } else {
             Err(NotAWebhookUrl::NotHttps)
@@ -101,7 +100,9 @@ impl SlackDm {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = read_capped(response).await.map_err(SlackError::Delivery)?;
+        let body = upstream::read_capped(response, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|f| SlackError::Delivery(transport_error(f)))?;
         read_answer(status, retry_after, &body)
     }
 
@@ -230,27 +231,6 @@ pub fn id_at(answer: &Value, pointer: &str) -> Result<String, SlackError> {
             Kind::Service,
             format!("Slack's answer has no {}", pointer.trim_start_matches('/')),
         ))),
-    }
-}
-
-/// The answer's body, at most [`MAX_ANSWER_BYTES`] of it (the client's time limit bounds the read).
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, DeliveryError> {
-    let mut body = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() >= MAX_ANSWER_BYTES {
-                    return Ok(body);
-                }
-            }
-            Ok(None) => return Ok(body),
-            Err(e) if e.is_timeout() => {
-                return Err(transport_error(TransportFailure::Timeout));
-            }
-            Err(_) => return Err(transport_error(TransportFailure::Broken)),
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::slack::escape_slack;
 
 /// Every template: file name and built-in text.
-pub const BUILT_IN: [(&str, &str); 7] = [
+pub const BUILT_IN: [(&str, &str); 14] = [
     (
         "alert.subject.txt",
         include_str!("../../templates/alert.subject.txt"),
@@ -29,6 +29,34 @@ pub const BUILT_IN: [(&str, &str); 7] = [
     (
         "notice.slack.txt",
         include_str!("../../templates/notice.slack.txt"),
+    ),
+    (
+        "okta-notice.subject.txt",
+        include_str!("../../templates/okta-notice.subject.txt"),
+    ),
+    (
+        "okta-notice.txt",
+        include_str!("../../templates/okta-notice.txt"),
+    ),
+    (
+        "okta-notice.html",
+        include_str!("../../templates/okta-notice.html"),
+    ),
+    (
+        "okta-notice.slack.txt",
+        include_str!("../../templates/okta-notice.slack.txt"),
+    ),
+    (
+        "okta-alert.subject.txt",
+        include_str!("../../templates/okta-alert.subject.txt"),
+    ),
+    (
+        "okta-alert.txt",
+        include_str!("../../templates/okta-alert.txt"),
+    ),
+    (
+        "okta-alert.html",
+        include_str!("../../templates/okta-alert.html"),
     ),
 ];
 
@@ -56,6 +84,23 @@ pub struct RenderError {
 pub struct Samples {
     pub alert: Vec<minijinja::Value>,
     pub notice: Vec<minijinja::Value>,
+    pub okta_alert: Vec<minijinja::Value>,
+    pub okta_notice: Vec<minijinja::Value>,
+}
+
+impl Samples {
+    /// The contexts the template `name` is rendered with.
+    pub fn for_template(&self, name: &str) -> &[minijinja::Value] {
+        if name.starts_with("okta-alert.") {
+            &self.okta_alert
+        } else if name.starts_with("okta-notice.") {
+            &self.okta_notice
+        } else if name.starts_with("alert.") {
+            &self.alert
+        } else {
+            &self.notice
+        }
+    }
 }
 
 pub struct Templates {
@@ -144,11 +189,7 @@ impl Templates {
 /// an unknown variable or filter fails here, at start-up, and never on a real change.
 fn prove(env: &Environment<'static>, samples: &Samples) -> Result<(), TemplateError> {
     for (name, _) in BUILT_IN {
-        let samples = if name.starts_with("alert.") {
-            &samples.alert
-        } else {
-            &samples.notice
-        };
+        let samples = samples.for_template(name);
         let failed = |e: minijinja::Error| TemplateError {
             file: name.to_owned(),
             problem: format!("does not render a sample message: {e}"),
@@ -166,12 +207,9 @@ mod tests {
     use super::*;
 
     fn samples_for(name: &str) -> Vec<minijinja::Value> {
-        let samples = crate::notify::template_samples();
-        if name.starts_with("alert.") {
-            samples.alert
-        } else {
-            samples.notice
-        }
+        crate::notify::template_samples()
+            .for_template(name)
+            .to_vec()
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod idempotency;
 mod logs;
 mod masking;
 mod notice;
+mod okta;
 mod once_per_change;
 mod property;
 mod refusals;
