@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes events/: one API Gateway event per scenario, wrapping an action request body, beside its expected answer.
+"""Writes events/: one API Gateway event per scenario, wrapping an action request body or an Okta Event Hook call,
+beside its expected answer.
 
 Run `python3 scripts/events.py` after changing a scenario below; the files it writes are committed.
 Each scenario gives the body, the answer the default local configuration gives (embedded departments
@@ -192,8 +193,84 @@ def recorded_emails(path):
         return None
 
 
+# The value `make smoke` and tests/it/events.rs configure as OKTA_HOOK_AUTH for the Okta samples.
+OKTA_SECRET = "okta-sample-secret"
+OKTA_SOURCE = "https://example.okta.com/api/v1/eventHooks/who7hphp39JoHLni81d7"
+EMILY = {"id": "00u1emilyng", "type": "User", "alternateId": "emily@example.com", "displayName": "Emily Ng"}
+ADMIN = {"id": "00u9admin", "type": "User", "alternateId": "admin@example.com", "displayName": "Okta Admin"}
+
+
+def okta_event(uuid, published, actor, changed, target=EMILY):
+    """A user.account.update_profile LogEvent shaped like the catalog's (UserConfigDebugData)."""
+    return {
+        "uuid": uuid, "published": published, "eventType": "user.account.update_profile", "version": "0",
+        "severity": "INFO", "displayMessage": "Update user profile for Okta", "actor": actor,
+        "client": {"ipAddress": "198.51.100.7", "userAgent": {"rawUserAgent": "Mozilla/5.0"}},
+        "outcome": {"result": "SUCCESS", "reason": None},
+        "target": [target],
+        "debugContext": {"debugData": {"requestId": "W-xILP4inm2dx@t856BdaAAABrc",
+                                       "requestUri": f"/api/v1/users/{target['id']}", "changedAttributes": changed}},
+        "transaction": {"type": "WEB", "id": "W-xILP4inm2dx@t856BdaAAABrc", "detail": {}},
+    }
+
+
+def okta_delivery(event_id, events):
+    return {"eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
+            "source": OKTA_SOURCE, "eventId": event_id, "eventTime": "2026-11-26T10:00:00.000Z",
+            "contentType": "application/json", "data": {"events": events}}
+
+
+def okta_scenarios():
+    """(name, method, extra headers, body or None, status, answer or None for an empty body)."""
+    auth = {"authorization": OKTA_SECRET}
+    yield "okta-verification", "GET", {"x-okta-verification-challenge": "Yq0pJd3EvqkE7mYrYBqAo3-KyX2jQx9tQb2aP1zK"}, \
+        None, 200, {"verification": "Yq0pJd3EvqkE7mYrYBqAo3-KyX2jQx9tQb2aP1zK"}
+    yield "okta-self-change", "POST", auth, okta_delivery("0b5f6a3c-0001-4000-8000-000000000001", [
+        okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce01", "2026-11-26T09:00:00.000Z", EMILY, "mobilePhone"),
+    ]), 204, None
+    yield "okta-admin-change", "POST", auth, okta_delivery("0b5f6a3c-0001-4000-8000-000000000002", [
+        okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce02", "2026-11-26T09:05:00.000Z", ADMIN,
+                   "lastName,primaryPhone,manager"),
+    ]), 204, None
+    yield "okta-unwatched-change", "POST", auth, okta_delivery("0b5f6a3c-0001-4000-8000-000000000003", [
+        okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce03", "2026-11-26T09:10:00.000Z", EMILY, "lastName,nickName"),
+    ]), 204, None
+    kim = {"id": "00u2kimlee", "type": "User", "alternateId": "kim.lee@example.com", "displayName": "Kim Lee"}
+    late = okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce06", "2026-11-26T09:20:03.000Z", ADMIN, "email", kim)
+    yield "okta-batch", "POST", auth, okta_delivery("0b5f6a3c-0001-4000-8000-000000000004", [
+        late,
+        okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce04", "2026-11-26T09:20:01.000Z", EMILY, "secondEmail"),
+        late,
+        okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce05", "2026-11-26T09:20:02.000Z", ADMIN, "title", kim),
+    ]), 204, None
+    yield "okta-wrong-secret", "POST", {"authorization": "not-the-secret"}, okta_delivery(
+        "0b5f6a3c-0001-4000-8000-000000000005", [
+            okta_event("f5f48b1b-9ba7-464b-ac87-8b046057ce07", "2026-11-26T09:30:00.000Z", ADMIN, "email"),
+        ]), 401, {"actionStatus": "ERROR", "errorMessage": "unauthorized",
+                  "errorDescription": "Missing or invalid credentials for the profile-guard endpoint."}
+
+
+def okta_api_event(name, method, extra, body):
+    """An HTTP API (payload 2.0) event of a call from Okta to /hooks/okta."""
+    headers = {"accept": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com",
+               "user-agent": "Okta Event Hooks", "x-forwarded-for": "203.0.113.20", "x-forwarded-proto": "https"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    headers.update(extra)
+    event = v2_event(name, "" if body is None else json.dumps(body, separators=(",", ":")))
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /hooks/okta"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/hooks/okta"
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["userAgent"] = headers["user-agent"]
+    event["headers"] = headers
+    if body is None:
+        del event["body"]
+    return event
+
+
 def write_expected(path, status, answer):
-    expected = {"statusCode": status, "headers": {"content-type": "application/json"}, "body": answer}
+    headers = {} if answer is None else {"content-type": "application/json"}
+    expected = {"statusCode": status, "headers": headers, "body": answer}
     emails = recorded_emails(path)
     if emails is not None:
         expected["emails"] = emails
@@ -221,6 +298,11 @@ def main():
                 event = v1_event(name, v1_body)
             (EVENTS / f"{stem}.json").write_text(json.dumps(event, indent=2) + "\n")
             write_expected(EVENTS / f"{stem}.expected.json", status, answer)
+    for name, method, headers, body, status, answer in okta_scenarios():
+        if body is not None:
+            (bodies / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n")
+        (EVENTS / f"{name}.json").write_text(json.dumps(okta_api_event(name, method, headers, body), indent=2) + "\n")
+        write_expected(EVENTS / f"{name}.expected.json", status, answer)
 
 
 if __name__ == "__main__":

@@ -215,7 +215,7 @@ def normalise(answer):
         if answer.get("isBase64Encoded"):
             body = base64.b64decode(body).decode("utf-8", "replace")
         try:
-            body = json.loads(body)
+            body = json.loads(body) if body else None
         except ValueError:
             pass  # left as text: it will not equal the expected JSON
     return {

@@ -12,6 +12,9 @@ use serde_json::Value;
 
 use crate::support::{SesScope, TestApp};
 
+/// The value the Okta samples carry in their authorization header (`scripts/events.py`, `make smoke`).
+const OKTA_SAMPLE_SECRET: &str = "okta-sample-secret";
+
 /// How an expected file writes any address of the security team, whatever the configuration calls it.
 const SECURITY_TEAM: &str = "SECURITY_TEAM_EMAILS";
 
@@ -104,7 +107,9 @@ async fn every_event_gets_its_expected_answer_and_emails() {
         let expected_path = file.with_extension("expected.json");
         let expected = read_json(&expected_path);
         let ses = SesScope::new().await;
-        let app = TestApp::new(&ses.vars()).await;
+        let mut vars = ses.vars();
+        vars.push(("OKTA_HOOK_AUTH", OKTA_SAMPLE_SECRET));
+        let app = TestApp::new(&vars).await;
         let raw = std::fs::read_to_string(file).expect("event reads");
         let request = lambda_http::request::from_str(&raw)
             .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"))
