@@ -20,7 +20,8 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 	@echo "profile-guard on http://127.0.0.1:3000 -- try, from another shell:"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
-	./target/debug/profile-guard
+	@echo "  curl -s -w '%{http_code}\\n' -H 'authorization: $${OKTA_HOOK_AUTH:-local-okta-secret}' -H 'content-type: application/json' --data @events/bodies/okta-self-change.json http://127.0.0.1:3000/hooks/okta"
+	OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" ./target/debug/profile-guard
 
 test: venv fmt-check clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
 
