@@ -112,6 +112,8 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         auth_mode = ?config.auth.mode,
         deadline_ms = config.deadline.as_millis() as u64,
         templates_overridden = %notifier.templates.overridden.join(","),
+        okta_hook = config.okta.hook_auth.is_some(),
+        okta_watched = %config.okta.watched.names().join(","),
         in_lambda = config.in_lambda,
         "profile-guard configured"
     );
@@ -157,6 +159,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         })?;
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
     tracing::info!(%addr, "listening: POST http://{addr}/pre-update-profile");
+    if config.okta.hook_auth.is_some() {
+        tracing::info!(%addr, "Okta Event Hook: GET/POST http://{addr}/hooks/okta");
+    }
     serve(listener, app, ServeLimits::default(), shutdown_signal()).await;
     tracing::info!("stopped");
     Ok(())

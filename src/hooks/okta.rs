@@ -258,6 +258,11 @@ fn not_rendered(template: &str) -> Sent {
     ))
 }
 
+/// A list field is left out of the line when it is empty.
+fn non_empty(joined: String) -> Option<String> {
+    (!joined.is_empty()).then_some(joined)
+}
+
 /// The audit line of one change: who, what (attribute names only), and each message's fate.
 fn log_change(change: &ProfileChange, outcome: &ChangeOutcome) {
     let sent: Vec<String> = outcome
@@ -271,8 +276,8 @@ fn log_change(change: &ProfileChange, outcome: &ChangeOutcome) {
         event_id = %change.event_id,
         user_id = %change.user.id,
         changed_by = change.changed_by.as_str(),
-        watched_changed = %change.watched.join(","),
-        alert_changed = %change.alerted.join(","),
+        watched_changed = non_empty(change.watched.join(",")),
+        alert_changed = non_empty(change.alerted.join(",")),
         messages = %sent.join(","),
         total_ms = outcome.took.as_millis() as u64,
         "okta event"
@@ -302,7 +307,7 @@ fn log_delivery(
         source = "okta",
         events,
         changes,
-        skipped = %skipped.join(","),
+        skipped = non_empty(skipped.join(",")),
         decision,
         detail = detail.as_deref(),
         total_ms = started.elapsed().as_millis() as u64,
