@@ -287,3 +287,29 @@ async fn alert_attributes_alert_the_security_team_without_values() {
         "manager is watched too: Emily is told"
     );
 }
+
+#[tokio::test]
+async fn an_outage_of_the_users_api_asks_okta_to_retry() {
+    let okta = users_api(
+        503,
+        json!({"errorCode": "E0000009", "errorSummary": "Internal Server Error"}),
+    )
+    .await;
+    let ses = SesScope::new().await;
+    let org = okta.uri();
+    let vars = [
+        ("OKTA_ORG_URL", org.as_str()),
+        ("OKTA_API_TOKEN", "okta-api-token-1"),
+    ];
+    let app = okta_app(&ses, &vars).await;
+    let answer = deliver(&app, kim_change()).await;
+    assert_eq!(answer.status, 503);
+    assert!(ses.sent().await.is_empty());
+    // A wrong token will not heal by retrying: logged, answered 204.
+    let wrong = [
+        ("OKTA_ORG_URL", org.as_str()),
+        ("OKTA_API_TOKEN", "okta-api-token-2"),
+    ];
+    let app = okta_app(&ses, &wrong).await;
+    assert_eq!(deliver(&app, kim_change()).await.status, 204);
+}

@@ -114,3 +114,53 @@ async fn another_instance_sharing_the_table_sends_nothing_again() {
     assert_eq!(deliver(&two, body).await.status, 204);
     assert_eq!(ses.notices().await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_stalled_channel_never_holds_the_answer_past_the_deadline() {
+    let (logs, _guard) = capture();
+    let stalled = ResponseTemplate::new(200)
+        .set_body_json(json!({"ok": true, "ts": "1.1"}))
+        .set_delay(std::time::Duration::from_secs(10));
+    let server = slack(stalled).await;
+    let ses = SesScope::new().await;
+    let api = format!("{}/api", server.uri());
+    let vars = [
+        ("USER_NOTICE_CHANNELS", "slack"),
+        ("SLACK_BOT_TOKEN", SLACK_TOKEN),
+        ("SLACK_API_URL", api.as_str()),
+        ("SLACK_TIMEOUT_MS", "5000"),
+        ("DEADLINE_MS", "800"),
+    ];
+    let app = okta_app(&ses, &vars).await;
+    let events = (0..6)
+        .map(|i| {
+            profile_event(
+                &fresh(),
+                &format!("2026-11-26T09:00:0{i}Z"),
+                admin(),
+                "email",
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let answer = deliver(&app, delivery(events)).await;
+    let took = started.elapsed();
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "answered after {took:?}"
+    );
+    let lines = logs.audits();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .filter(|a| a["message"] == "okta event")
+        .filter_map(|a| a["messages"].as_str())
+        .collect();
+    assert_eq!(outcomes.len(), 6);
+    assert!(
+        outcomes
+            .iter()
+            .all(|m| *m == "notice_slack:failed:deadline"),
+        "{outcomes:?}"
+    );
+}
