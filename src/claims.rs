@@ -93,7 +93,8 @@ pub fn readable_name(uri: &str) -> String {
 /// An e-mail address, checked once where it enters (a setting, a claim value) and carried typed from there: one
 /// `@`, something either side, a dot in the domain, no spaces, commas or control characters. A plain check on
 /// purpose: the mail service is the judge of deliverability.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct EmailAddress(String);
 
 /// Why a text is not an [`EmailAddress`].
@@ -122,6 +123,21 @@ impl EmailAddress {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Read back from storage: checked again, like any other text.
+impl TryFrom<String> for EmailAddress {
+    type Error = NotAnEmailAddress;
+
+    fn try_from(s: String) -> Result<Self, NotAnEmailAddress> {
+        EmailAddress::parse(&s)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(address: EmailAddress) -> String {
+        address.0
     }
 }
 

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("claims", 1),
     ("policy", 2),
     ("okta", 2),
+    ("wso2_events", 2),
     ("upstream", 3),
     ("secrets", 3),
     ("auth", 3),

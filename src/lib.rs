@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod telemetry;
 pub mod text;
 pub mod upstream;
+pub mod wso2_events;
 
 pub use app::{build_state, build_state_with, run};
 pub use config::Config;

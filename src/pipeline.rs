@@ -10,7 +10,8 @@ use crate::action::{ActionRequest, ActionResponse, parse_request};
 use crate::audit::{Audit, CallInfo, Duplicate, short_name};
 use crate::claims::ClaimSet;
 use crate::directory::{self, Directory, DirectoryError};
-use crate::idempotency::{self, Begin, Idempotency, Ticket};
+use crate::idempotency::{self, Begin, Idempotency, Pending, PendingKey, Ticket};
+use crate::notify::notice::NoNotice;
 use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
 use crate::notify::{Audience, Notifier, PreparedNotice};
 use crate::policy::{self, FailureModes, Limits, Membership, Update};
@@ -24,6 +25,8 @@ pub struct Pipeline {
     pub limits: Limits,
     pub failure_modes: FailureModes,
     pub deadline: Duration,
+    /// `USER_NOTICE_WHEN=commit`: notices wait here for the commit event instead of going out at once.
+    pub pending: Option<Arc<Pending>>,
 }
 
 /// The answer, and what is left to do once it is known.
@@ -33,6 +36,8 @@ struct Decided {
     ticket: Option<Ticket>,
     /// The person's notice, after a SUCCESS.
     notice: Option<PreparedNotice>,
+    /// Where the notice waits for its commit (`USER_NOTICE_WHEN=commit`).
+    pending_key: Option<PendingKey>,
 }
 
 impl From<ActionResponse> for Decided {
@@ -41,6 +46,7 @@ impl From<ActionResponse> for Decided {
             response,
             ticket: None,
             notice: None,
+            pending_key: None,
         }
     }
 }
@@ -89,6 +95,7 @@ impl Pipeline {
             response,
             ticket,
             notice,
+            pending_key,
         } = decided;
         // The ticket publishes its answer in this instance before its first await, so a timeout only cuts the
         // table's bookkeeping.
@@ -101,8 +108,16 @@ impl Pipeline {
         let notice = async {
             let notice = notice?;
             let t = Instant::now();
-            let sent = self.notifier.send_notice(notice);
-            let outcome = tokio::time::timeout_at(deadline.into(), sent).await;
+            let outcome = match &self.pending {
+                Some(pending) => {
+                    let left = self.leave_pending(pending, notice, pending_key, &audit.request_id);
+                    tokio::time::timeout_at(deadline.into(), left).await
+                }
+                None => {
+                    let sent = self.notifier.send_notice(notice);
+                    tokio::time::timeout_at(deadline.into(), sent).await
+                }
+            };
             Some((outcome.unwrap_or(NoticeOutcome::OutOfTime), t.elapsed()))
         };
         let (record, notice) =
@@ -114,6 +129,9 @@ impl Pipeline {
         if let Some((outcome, took)) = notice {
             audit.notice = Some(outcome);
             audit.notice_ms = Some(took.as_millis());
+        }
+        if let Some(pending) = &self.pending {
+            report_expired(pending).await;
         }
         response
     }
@@ -161,10 +179,45 @@ impl Pipeline {
             None
         };
         let (response, notice) = self.decide(&update, &audience, audit).await;
+        let pending_key = self
+            .pending
+            .as_ref()
+            .and_then(|_| pending_key(&req, &audience));
         Decided {
             response,
             ticket,
             notice,
+            pending_key,
+        }
+    }
+
+    /// Leaves the notice for its commit event; the audit line says how long it waits.
+    async fn leave_pending(
+        &self,
+        pending: &Pending,
+        notice: PreparedNotice,
+        key: Option<PendingKey>,
+        request_id: &str,
+    ) -> NoticeOutcome {
+        let draft = match notice {
+            Ok(draft) => draft,
+            Err(outcome) => return outcome,
+        };
+        let Some(key) = key else {
+            return NoticeOutcome::Skipped(NoNotice::NoUserId);
+        };
+        let stored = match serde_json::to_string(&draft) {
+            Ok(json) => pending
+                .leave(&key, &json, request_id)
+                .await
+                .map_err(|e| e.0),
+            Err(e) => Err(e.to_string()),
+        };
+        match stored {
+            Ok(()) => NoticeOutcome::Pending {
+                ttl_secs: pending.ttl().as_secs(),
+            },
+            Err(detail) => NoticeOutcome::PendingFailed { detail },
         }
     }
 
@@ -253,5 +306,31 @@ impl Pipeline {
                 answer
             }
         }
+    }
+}
+
+/// The key a commit event of this change will find its notice by: tenant, user and the watched claims it changes.
+fn pending_key(req: &ActionRequest, audience: &Audience<'_>) -> Option<PendingKey> {
+    let tenant = req
+        .event
+        .tenant
+        .as_ref()
+        .and_then(|t| t.id.as_deref().or(t.name.as_deref()))?;
+    let user = req.event.user.as_ref().and_then(|u| u.id.as_deref())?;
+    let claims: Vec<&str> = audience.watched.iter().map(|c| c.uri).collect();
+    Some(PendingKey::of(tenant, user, &claims))
+}
+
+/// One audit line for each notice this instance left that expired unsent: its change never committed.
+pub async fn report_expired(pending: &Pending) {
+    for expired in pending.expired().await {
+        tracing::info!(
+            target: "profile_guard::audit",
+            request_id = %expired.request_id,
+            notice = "expired_unsent",
+            store_failed = expired.store_failed.then_some(true),
+            ttl_secs = pending.ttl().as_secs(),
+            "pending notice expired"
+        );
     }
 }

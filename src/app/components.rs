@@ -7,12 +7,15 @@ use secrecy::SecretString;
 
 use super::StartupError;
 use super::aws::sdk_client;
-use crate::auth::{AuthMode, Authenticator};
+use crate::auth::{AuthMode, Authenticator, WebhookSignature};
 use crate::config::Config;
 use crate::directory::{self, Directory, DirectorySettings};
-use crate::endpoint::OktaRoute;
-use crate::hooks::OktaHook;
-use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
+use crate::endpoint::{OktaRoute, Wso2Route};
+use crate::hooks::{OktaHook, Wso2Hook};
+use crate::idempotency::{
+    DynamoStore, Idempotency, MemoryPending, Pending, PendingStore, Retention, Store,
+};
+use crate::notify::notice::NoticeWhen;
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
 use crate::notify::slack_dm::{DirectMessenger, SlackDm};
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
@@ -33,6 +36,7 @@ pub(super) struct Secrets {
     pub slack_bot_token: Option<SecretString>,
     pub okta_hook_auth: Option<SecretString>,
     pub okta_api_token: Option<SecretString>,
+    pub wso2_webhook_secret: Option<SecretString>,
 }
 
 /// Reads every configured secret, from the environment or Secrets Manager, each checked for its use.
@@ -75,6 +79,8 @@ pub(super) async fn read_secrets(
     let okta_api_token = reader
         .read_if_set(okta.api_token.as_ref(), SecretKind::Single)
         .await?;
+    let wso2 = config.wso2_webhook_secret.as_ref();
+    let wso2_webhook_secret = reader.read_if_set(wso2, SecretKind::Single).await?;
     Ok(Secrets {
         directory_token,
         auth_credential,
@@ -82,6 +88,7 @@ pub(super) async fn read_secrets(
         slack_bot_token,
         okta_hook_auth,
         okta_api_token,
+        wso2_webhook_secret,
     })
 }
 
@@ -152,6 +159,41 @@ pub(super) fn idempotency(config: &Config, sdk: Option<&SdkConfig>) -> Idempoten
         _ => None,
     };
     Idempotency::new(retention(config), IDEMPOTENCY_CACHE_ENTRIES, store)
+}
+
+/// `USER_NOTICE_WHEN=commit`: where notices wait for their commit event, the shared table when there is one.
+pub(super) fn pending(config: &Config, sdk: Option<&SdkConfig>) -> Option<Arc<Pending>> {
+    if config.notice.when != NoticeWhen::Commit {
+        return None;
+    }
+    let store: Arc<dyn PendingStore> = match (&config.idempotency.table, sdk) {
+        (Some(table), Some(sdk)) => {
+            let client = sdk_client!(aws_sdk_dynamodb, sdk, config.aws.dynamodb_endpoint.as_ref());
+            Arc::new(DynamoStore::new(client, table.clone()))
+        }
+        _ => Arc::new(MemoryPending::default()),
+    };
+    Some(Arc::new(Pending::new(store, config.notice.pending_ttl)))
+}
+
+/// The WSO2 / Asgardeo webhook route, when its secret is set.
+pub(super) fn wso2_route(
+    config: &Config,
+    notifier: &Arc<Notifier>,
+    idempotency: &Idempotency,
+    pending: Option<&Arc<Pending>>,
+    secret: Option<SecretString>,
+) -> Option<Wso2Route> {
+    Some(Wso2Route {
+        hook: Wso2Hook {
+            notifier: Arc::clone(notifier),
+            idempotency: idempotency.clone(),
+            pending: pending.cloned(),
+            notice_claims: config.notice.claims.clone(),
+            deadline: config.deadline,
+        },
+        signature: WebhookSignature::new(secret?),
+    })
 }
 
 /// How long answers are reused: a refused department no longer than the directory cache keeps "unknown".

@@ -58,6 +58,14 @@ pub async fn build_state_with(
     )?);
     log_configuration(config, directory.describe(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
+    let pending = components::pending(config, sdk.as_ref());
+    let wso2 = components::wso2_route(
+        config,
+        &notifier,
+        &idempotency,
+        pending.as_ref(),
+        secrets.wso2_webhook_secret,
+    );
     let okta = components::okta_route(
         config,
         &notifier,
@@ -74,15 +82,17 @@ pub async fn build_state_with(
             limits: config.limits,
             failure_modes: config.failure_modes,
             deadline: config.deadline,
+            pending,
         },
         auth: components::authenticator(config, secrets.auth_credential.as_ref()),
         max_body_bytes: config.limits.max_body_bytes,
         okta,
+        wso2,
     })
 }
 
 /// Every secret the configuration names, wherever it is kept.
-fn secret_sources(config: &Config) -> [Option<&SecretSource>; 6] {
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 7] {
     [
         components::directory_token_source(&config.directory),
         config.alert.slack_webhook.as_ref(),
@@ -90,6 +100,7 @@ fn secret_sources(config: &Config) -> [Option<&SecretSource>; 6] {
         config.notice.slack_bot_token.as_ref(),
         config.okta.hook_auth.as_ref(),
         config.okta.api_token.as_ref(),
+        config.wso2_webhook_secret.as_ref(),
     ]
 }
 
@@ -113,6 +124,8 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         deadline_ms = config.deadline.as_millis() as u64,
         templates_overridden = %notifier.templates.overridden.join(","),
         okta_hook = config.okta.hook_auth.is_some(),
+        wso2_webhook = config.wso2_webhook_secret.is_some(),
+        user_notice_when = ?config.notice.when,
         okta_watched = %config.okta.watched.names().join(","),
         in_lambda = config.in_lambda,
         "profile-guard configured"
@@ -161,6 +174,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tracing::info!(%addr, "listening: POST http://{addr}/pre-update-profile");
     if config.okta.hook_auth.is_some() {
         tracing::info!(%addr, "Okta Event Hook: GET/POST http://{addr}/hooks/okta");
+    }
+    if config.wso2_webhook_secret.is_some() {
+        tracing::info!(%addr, "WSO2 / Asgardeo webhooks: GET/POST http://{addr}/hooks/wso2");
     }
     serve(listener, app, ServeLimits::default(), shutdown_signal()).await;
     tracing::info!("stopped");

@@ -15,6 +15,7 @@ mod notice;
 mod okta;
 mod reader;
 mod rules;
+mod wso2_webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ use crate::notify::alert::AlertSettings;
 use crate::notify::notice::NoticeSettings;
 use crate::notify::outbox::EmailTransport;
 use crate::policy::{FailureModes, Limits};
+use crate::secrets::SecretSource;
 use reader::Reader;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +72,8 @@ pub struct Config {
     pub deadline: Duration,
     /// The Okta Event Hook route (`/hooks/okta`), on when `OKTA_HOOK_AUTH` is set.
     pub okta: OktaSettings,
+    /// `WSO2_WEBHOOK_SECRET` / `_SECRET`: turns on `/hooks/wso2` (WSO2 / Asgardeo webhooks).
+    pub wso2_webhook_secret: Option<SecretSource>,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
     pub template_dir: Option<PathBuf>,
     pub aws: AwsSettings,
@@ -99,6 +103,8 @@ impl Config {
         let auth = endpoint::auth(&r, in_lambda)?;
         let failure_modes = endpoint::failure_modes(&r)?;
         let okta = okta::settings(&r)?;
+        let table = idempotency.table.as_deref();
+        let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
         let aws = aws::settings(&r)?;
         rules::table_needs_region(idempotency.table.as_deref(), aws.region.as_deref())?;
         Ok(Config {
@@ -115,6 +121,7 @@ impl Config {
             failure_modes,
             deadline,
             okta,
+            wso2_webhook_secret,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
         })

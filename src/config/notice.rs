@@ -3,11 +3,12 @@
 use super::reader::{self, Reader};
 use super::{ConfigError, rules};
 use crate::claims::ClaimSet;
-use crate::notify::notice::{NoticeChannels, NoticeMode, NoticeSettings};
+use crate::notify::notice::{NoticeChannels, NoticeMode, NoticeSettings, NoticeWhen};
 use crate::notify::slack_dm::{DEFAULT_API_URL, SlackApiUrl};
 
 /// `USER_NOTICE`, `USER_NOTICE_CLAIMS` (by default the sensitive claims), `USER_NOTICE_NEW_ADDRESS`,
-/// `SUPPORT_CONTACT`, `USER_NOTICE_CHANNELS`, `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`, `SLACK_API_URL`.
+/// `SUPPORT_CONTACT`, `USER_NOTICE_CHANNELS`, `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`, `SLACK_API_URL`,
+/// `USER_NOTICE_WHEN`, `PENDING_NOTICE_TTL_SECS`.
 pub(super) fn settings(
     r: &Reader<'_>,
     sensitive: &ClaimSet,
@@ -26,6 +27,20 @@ pub(super) fn settings(
                 ("all", NoticeMode::All),
             ],
         )?,
+        when: r.choice(
+            "USER_NOTICE_WHEN",
+            NoticeWhen::Update,
+            &[
+                ("update", NoticeWhen::Update),
+                ("commit", NoticeWhen::Commit),
+            ],
+        )?,
+        pending_ttl: std::time::Duration::from_secs(r.number(
+            "PENDING_NOTICE_TTL_SECS",
+            DEFAULT_PENDING_NOTICE_TTL_SECS,
+            1..=86_400,
+            "seconds",
+        )?),
         claims: r
             .parsed("USER_NOTICE_CLAIMS", ClaimSet::parse)?
             .unwrap_or_else(|| sensitive.clone()),
@@ -36,6 +51,9 @@ pub(super) fn settings(
         slack_api_url,
     })
 }
+
+/// A prepared notice waits this long for the commit event (WSO2 IS sends it at once; Asgardeo retries later).
+const DEFAULT_PENDING_NOTICE_TTL_SECS: u64 = 600;
 
 /// `USER_NOTICE_CHANNELS`: `email` (the default), `slack` or `email,slack`.
 fn channels(r: &Reader<'_>) -> Result<NoticeChannels, ConfigError> {

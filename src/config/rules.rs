@@ -152,6 +152,33 @@ pub(super) fn table_needs_region(
     Ok(())
 }
 
+/// Notices after commit are sent by the commit event: without the webhook they would never go out.
+pub(super) fn commit_needs_webhook(secret: Option<&SecretSource>) -> Result<(), ConfigError> {
+    if secret.is_none() {
+        return Err(ConfigError::new(
+            "WSO2_WEBHOOK_SECRET",
+            "is required with USER_NOTICE_WHEN=commit: the commit events that send the notices come signed with it \
+             (or set WSO2_WEBHOOK_SECRET_SECRET)",
+        ));
+    }
+    Ok(())
+}
+
+/// In Lambda the commit event may reach another instance than the pre-update call: the notice must wait in the
+/// shared table.
+pub(super) fn lambda_commit_needs_table(
+    in_lambda: bool,
+    table: Option<&str>,
+) -> Result<(), ConfigError> {
+    if in_lambda && table.is_none() {
+        return Err(ConfigError::new(
+            "IDEMPOTENCY_TABLE",
+            "is required in Lambda with USER_NOTICE_WHEN=commit: the commit event may reach another instance",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

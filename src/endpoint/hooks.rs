@@ -1,6 +1,8 @@
 //! The event hook routes. `/hooks/okta`: Okta's one-time verification (`GET` with
-//! `X-Okta-Verification-Challenge`) and its deliveries (`POST`, with the configured authorization header). A
-//! route that is not configured is a plain 404, the same as any unknown path.
+//! `X-Okta-Verification-Challenge`) and its deliveries (`POST`, with the configured authorization header).
+//! `/hooks/wso2`: Asgardeo's WebSub verification (`GET` with `hub.challenge`, answered in plain text) and signed
+//! deliveries from WSO2 IS or Asgardeo (`POST`). A route that is not configured is a plain 404, the same as any
+//! unknown path.
 
 use std::sync::Arc;
 
@@ -10,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use serde_json::json;
 
-use crate::auth::Authenticator;
-use crate::hooks::{HookAnswer, OktaHook};
+use crate::auth::{Authenticator, WebhookSignature};
+use crate::hooks::{HookAnswer, OktaHook, Wso2Hook};
 
 use super::call::read_body;
 use super::context::{arrival, call_info};
@@ -19,6 +21,7 @@ use super::refusal::{Refusal, Refused};
 use super::{AppState, JSON};
 
 pub const OKTA_PATH: &str = "/hooks/okta";
+pub const WSO2_PATH: &str = "/hooks/wso2";
 
 /// A delivery larger than this is refused (413). Okta does not document a batch's size; a profile event is about
 /// 2 KB, so this holds hundreds.
@@ -36,8 +39,23 @@ pub struct OktaRoute {
     pub auth: Authenticator,
 }
 
+/// The WSO2 / Asgardeo webhook route, when configured.
+pub struct Wso2Route {
+    pub hook: Wso2Hook,
+    /// Checks each delivery's HMAC signature on the raw body, in constant time.
+    pub signature: WebhookSignature,
+}
+
+/// Marks a response that is plain text on purpose (a WebSub challenge), so the JSON guard lets it through.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PlainTextOnPurpose;
+
 pub(super) fn okta_route() -> MethodRouter<Arc<AppState>> {
     get(okta_verify).post(okta_deliver)
+}
+
+pub(super) fn wso2_route() -> MethodRouter<Arc<AppState>> {
+    get(websub_verify).post(wso2_deliver)
 }
 
 /// A hook's own answer: a small JSON body with a machine word and a sentence.
@@ -92,7 +110,11 @@ async fn okta_deliver(State(state): State<Arc<AppState>>, request: Request) -> R
         Ok(body) => body,
         Err(why) => return Refusal::new(why, info, arrived).into_response(),
     };
-    match okta.hook.handle(&body, arrived).await {
+    hook_answer(okta.hook.handle(&body, arrived).await)
+}
+
+fn hook_answer(outcome: HookAnswer) -> Response {
+    match outcome {
         HookAnswer::Done => StatusCode::NO_CONTENT.into_response(),
         HookAnswer::Retry { messages } => answer(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -101,4 +123,68 @@ async fn okta_deliver(State(state): State<Arc<AppState>>, request: Request) -> R
         ),
         HookAnswer::NotADelivery(why) => answer(StatusCode::BAD_REQUEST, "not_a_delivery", &why),
     }
+}
+
+/// Asgardeo's WebSub hub checks the subscription: `hub.mode` (subscribe or unsubscribe), `hub.topic` and
+/// `hub.challenge`, answered with the challenge as plain text.
+async fn websub_verify(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    if state.wso2.is_none() {
+        return Refusal::of(Refused::NotFound, &request).into_response();
+    }
+    let query = request.uri().query().unwrap_or("");
+    let url = reqwest::Url::parse(&format!("http://hub/?{query}")).ok();
+    let param = |name: &str| {
+        url.as_ref()?
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let mode = param("hub.mode");
+    let challenge =
+        param("hub.challenge").filter(|c| !c.is_empty() && c.len() <= MAX_CHALLENGE_BYTES);
+    let known_mode = matches!(mode.as_deref(), Some("subscribe" | "unsubscribe"));
+    tracing::info!(
+        target: "profile_guard::audit",
+        source = "wso2_webhook",
+        mode = mode.as_deref().map(|m| crate::text::one_line(m, 20)),
+        topic = param("hub.topic").map(|t| crate::text::one_line(&t, 200)),
+        decision = if known_mode && challenge.is_some() { "verified" } else { "refused" },
+        "websub verification"
+    );
+    match (known_mode, challenge) {
+        (true, Some(challenge)) => {
+            let mut response = (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                challenge,
+            )
+                .into_response();
+            response.extensions_mut().insert(PlainTextOnPurpose);
+            response
+        }
+        _ => answer(
+            StatusCode::BAD_REQUEST,
+            "not_a_verification",
+            "a GET here is a WebSub verification: hub.mode (subscribe or unsubscribe) and hub.challenge",
+        ),
+    }
+}
+
+/// A signed delivery: the body is read whole, then its signature checked, before anything of it is used.
+async fn wso2_deliver(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let Some(wso2) = &state.wso2 else {
+        return Refusal::of(Refused::NotFound, &request).into_response();
+    };
+    let (info, arrived) = (
+        call_info(request.extensions()),
+        arrival(request.extensions()),
+    );
+    let headers = request.headers().clone();
+    let body = match read_body(request, HOOK_MAX_BODY_BYTES, wso2.hook.deadline, arrived).await {
+        Ok(body) => body,
+        Err(why) => return Refusal::new(why, info, arrived).into_response(),
+    };
+    if let Err(failure) = wso2.signature.check(&headers, &body) {
+        return Refusal::new(Refused::Credentials(failure), info, arrived).into_response();
+    }
+    hook_answer(wso2.hook.handle(&body, arrived).await)
 }

@@ -29,7 +29,7 @@ use crate::pipeline::Pipeline;
 use call::ActionCall;
 use refusal::{Refusal, Refused};
 
-pub use hooks::{HOOK_MAX_BODY_BYTES, OKTA_PATH, OktaRoute};
+pub use hooks::{HOOK_MAX_BODY_BYTES, OKTA_PATH, OktaRoute, WSO2_PATH, Wso2Route};
 pub use server::{ServeLimits, serve, shutdown_signal};
 
 /// The paths the action answers on.
@@ -45,6 +45,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// `/hooks/okta`, when `OKTA_HOOK_AUTH` is set.
     pub okta: Option<OktaRoute>,
+    /// `/hooks/wso2`, when `WSO2_WEBHOOK_SECRET` is set.
+    pub wso2: Option<Wso2Route>,
 }
 
 /// The service's router, independent of how it is served (local socket or Lambda).
@@ -55,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     router
         .route(OKTA_PATH, hooks::okta_route())
+        .route(WSO2_PATH, hooks::wso2_route())
         .route(
             STAGED_PATH,
             action_route(&state).route_layer(middleware::from_fn(only_through_stage)),

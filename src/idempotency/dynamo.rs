@@ -17,7 +17,7 @@ pub struct DynamoStore {
 }
 
 impl StoreError {
-    fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
+    pub(super) fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
         StoreError(e.code().unwrap_or("unreachable").to_owned())
     }
 }
@@ -37,6 +37,14 @@ fn s(v: &str) -> AttributeValue {
 impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         DynamoStore { client, table }
+    }
+
+    pub(super) fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.client
+    }
+
+    pub(super) fn table(&self) -> &str {
+        &self.table
     }
 }
 

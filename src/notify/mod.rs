@@ -22,7 +22,7 @@ use crate::claims::{EmailAddress, readable_name};
 use crate::policy::Change;
 use mask::ValueDisplay;
 
-pub use notifier::{Audience, NoticeMessages, Notifier, PreparedAlert, PreparedNotice};
+pub use notifier::{Audience, NoticeDraft, Notifier, PreparedAlert, PreparedNotice};
 pub use outbox::{
     Delivery, DeliveryError, DeliveryErrorKind, EmailTransport, LogOutbox, Outbox, SesOutbox,
 };

@@ -1,7 +1,7 @@
 //! The notice to the person whose profile changes: at the address they had before the change, worded by who
 //! made it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::slack_dm::{self, SlackApiUrl};
 use super::templates::{RenderError, Templates};
@@ -21,9 +21,19 @@ pub enum NoticeMode {
     All,
 }
 
+/// `USER_NOTICE_WHEN`: at the pre-update call, or once the commit event confirms the change was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeWhen {
+    Update,
+    Commit,
+}
+
 #[derive(Debug, Clone)]
 pub struct NoticeSettings {
     pub mode: NoticeMode,
+    pub when: NoticeWhen,
+    /// `PENDING_NOTICE_TTL_SECS`: how long a prepared notice waits for its commit.
+    pub pending_ttl: std::time::Duration,
     /// `USER_NOTICE_CLAIMS`: the attributes whose change the person is told about.
     pub claims: ClaimSet,
     /// `USER_NOTICE_NEW_ADDRESS`: when the e-mail address changes, also write to the new one.
@@ -56,6 +66,8 @@ pub enum NoNotice {
     NothingWatched,
     /// Neither a current e-mail address nor a username that is one.
     NoAddress,
+    /// `USER_NOTICE_WHEN=commit`, but the call names no user: no commit event could be matched with it.
+    NoUserId,
 }
 
 impl NoNotice {
@@ -65,6 +77,7 @@ impl NoNotice {
             NoNotice::MadeByThePerson => "self_service_not_notified",
             NoNotice::NothingWatched => "nothing_watched",
             NoNotice::NoAddress => "no_address",
+            NoNotice::NoUserId => "no_user_id",
         }
     }
 }
@@ -129,20 +142,25 @@ pub fn plan(
     Ok(NoticePlan { to, email_changed })
 }
 
-#[derive(Serialize)]
-struct NoticeContext<'a> {
+/// What a notice template is given: plain data, values already shown as configured. It can wait for the change
+/// to be committed (`USER_NOTICE_WHEN=commit`), so it is stored as it is and rendered when sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeContext {
     given_name: Option<String>,
     tenant_name: String,
-    initiator: &'a str,
+    initiator: String,
     time: String,
-    request_id: &'a str,
+    request_id: String,
     attributes: Vec<NoticeLine>,
     email_changed: bool,
-    support_contact: Option<&'a str>,
+    support_contact: Option<String>,
     values_masked: bool,
+    /// Where the change came from, when the commit event says (after commit only).
+    #[serde(default)]
+    pub initiator_ip: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct NoticeLine {
     name: String,
     new: String,
@@ -156,12 +174,24 @@ pub fn user_notice(
     plan: &NoticePlan,
     support_contact: Option<&str>,
 ) -> Result<Email, RenderError> {
-    let context = context_of(req, report, plan, support_contact);
+    render_email(
+        templates,
+        &context_of(req, report, plan, support_contact),
+        plan.to.clone(),
+    )
+}
+
+/// The notice e-mail from its context.
+pub fn render_email(
+    templates: &Templates,
+    context: &NoticeContext,
+    to: Vec<EmailAddress>,
+) -> Result<Email, RenderError> {
     Ok(Email {
-        to: plan.to.clone(),
-        subject: subject_line(&templates.render("notice.subject.txt", &context)?),
-        text: templates.render("notice.txt", &context)?,
-        html: templates.render("notice.html", &context)?,
+        to,
+        subject: subject_line(&templates.render("notice.subject.txt", context)?),
+        text: templates.render("notice.txt", context)?,
+        html: templates.render("notice.html", context)?,
     })
 }
 
@@ -174,17 +204,22 @@ pub fn slack_notice(
     plan: &NoticePlan,
     support_contact: Option<&str>,
 ) -> Result<String, RenderError> {
-    let context = context_of(req, report, plan, support_contact);
-    let text = templates.render("notice.slack.txt", &context)?;
+    render_slack(templates, &context_of(req, report, plan, support_contact))
+}
+
+/// The notice as a Slack direct message from its context.
+pub fn render_slack(templates: &Templates, context: &NoticeContext) -> Result<String, RenderError> {
+    let text = templates.render("notice.slack.txt", context)?;
     Ok(slack_dm::cap_text(text.trim(), slack_dm::MAX_TEXT_CHARS))
 }
 
-fn context_of<'a>(
+/// The context of the notice about `report` (the watched changes of `req`).
+pub fn context_of(
     req: &ActionRequest,
-    report: &'a ChangeReport,
+    report: &ChangeReport,
     plan: &NoticePlan,
-    support_contact: Option<&'a str>,
-) -> NoticeContext<'a> {
+    support_contact: Option<&str>,
+) -> NoticeContext {
     let given_name = req
         .event
         .current_claims()
@@ -208,13 +243,13 @@ fn context_of<'a>(
     )
 }
 
-fn notice_context<'a>(
+fn notice_context(
     given_name: Option<String>,
     tenant_name: String,
-    report: &'a ChangeReport,
+    report: &ChangeReport,
     email_changed: bool,
-    support_contact: Option<&'a str>,
-) -> NoticeContext<'a> {
+    support_contact: Option<&str>,
+) -> NoticeContext {
     NoticeContext {
         given_name,
         tenant_name,
@@ -223,9 +258,10 @@ fn notice_context<'a>(
             Some(Initiator::Admin) => "ADMIN",
             Some(Initiator::Application) => "APPLICATION",
             _ => "UNKNOWN",
-        },
+        }
+        .to_owned(),
         time: humantime::format_rfc3339_seconds(report.at).to_string(),
-        request_id: &report.request_id,
+        request_id: report.request_id.clone(),
         attributes: report
             .attributes
             .iter()
@@ -235,8 +271,9 @@ fn notice_context<'a>(
             })
             .collect(),
         email_changed,
-        support_contact,
+        support_contact: support_contact.map(str::to_owned),
         values_masked: report.values == ValueDisplay::Masked,
+        initiator_ip: None,
     }
 }
 
@@ -253,13 +290,14 @@ pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
     for initiator in initiators {
         for full in [true, false] {
             let report = ChangeReport::sample(full, initiator.clone());
-            let context = notice_context(
+            let mut context = notice_context(
                 full.then(|| "Sample".to_owned()),
                 "sample.example".to_owned(),
                 &report,
                 full,
                 full.then_some("help@sample.example"),
             );
+            context.initiator_ip = full.then(|| "203.0.113.10".to_owned());
             samples.push(minijinja::Value::from(minijinja::value::Serde(context)));
         }
     }
@@ -276,6 +314,8 @@ mod tests {
     fn config(mode: NoticeMode, new_address: bool) -> NoticeSettings {
         NoticeSettings {
             mode,
+            when: NoticeWhen::Update,
+            pending_ttl: std::time::Duration::from_secs(600),
             claims: ClaimSet::defaults(),
             new_address,
             support_contact: Some("help@bar.com".into()),

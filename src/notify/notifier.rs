@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
+
 use super::alert::AlertChannels;
 use super::chat::ChatAlert;
 use super::mask::ValueDisplay;
 use super::notice::NoticeSettings;
-use super::notice::{self, NoNotice, NoticePlan};
+use super::notice::{self, NoNotice, NoticeContext, NoticePlan};
 use super::outcome::{Channel, ChannelOutcome, DmOutcome, NoticeOutcome, NoticeRecipients};
 use super::slack::ChatSender;
 use super::slack_dm::{DirectMessenger, DmDelivery};
@@ -57,19 +59,19 @@ pub struct PreparedAlert {
     email: Option<Result<Email, RenderError>>,
 }
 
-/// A notice ready to go on each configured channel, or why there is none.
-pub type PreparedNotice = Result<NoticeMessages, NoticeOutcome>;
+/// A notice ready to render and send on each configured channel, or why there is none.
+pub type PreparedNotice = Result<NoticeDraft, NoticeOutcome>;
 
-/// The notice on each channel: `None` where the channel is off, an outcome where the message could not be made.
-pub struct NoticeMessages {
-    email: Option<Result<(Email, NoticeRecipients), NoticeOutcome>>,
-    slack: Option<Result<DirectMessage, DmOutcome>>,
-}
-
-/// A Slack direct message to the person with this e-mail address.
-pub struct DirectMessage {
-    to: EmailAddress,
-    text: String,
+/// One notice, worked out but not yet rendered: what it says and where it goes. It can wait for the change to be
+/// committed (`USER_NOTICE_WHEN=commit`), so it is plain data that survives a trip through the shared store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeDraft {
+    pub context: NoticeContext,
+    /// The e-mail's recipients; empty when e-mail is not a notice channel.
+    to: Vec<EmailAddress>,
+    old_address: bool,
+    /// Whom to find in Slack: the address the person had before the change; `None` when Slack is not a channel.
+    slack_to: Option<EmailAddress>,
 }
 
 /// The messages of one change.
@@ -112,43 +114,27 @@ impl Notifier {
             Ok(plan) => {
                 let report =
                     ChangeReport::new(req, request_id, &audience.watched, self.values, now);
-                Ok(self.notice_messages(req, &report, plan))
+                Ok(self.draft(req, &report, plan))
             }
         };
         Prepared { alert, notice }
     }
 
-    /// The notice rendered for each configured channel.
-    fn notice_messages(
-        &self,
-        req: &ActionRequest,
-        report: &ChangeReport,
-        plan: &NoticePlan,
-    ) -> NoticeMessages {
+    /// The notice for the configured channels, not yet rendered.
+    fn draft(&self, req: &ActionRequest, report: &ChangeReport, plan: &NoticePlan) -> NoticeDraft {
         let support = self.notice.support_contact.as_deref();
         let channels = self.notice.channels;
-        let email = channels.email.then(|| {
-            let recipients = match plan.email_changed {
-                true => NoticeRecipients::OldAddress,
-                false => NoticeRecipients::CurrentAddress,
-            };
-            notice::user_notice(&self.templates, req, report, plan, support)
-                .map(|email| (email, recipients))
-                .map_err(|e| NoticeOutcome::NotRendered { template: e.name })
-        });
-        // The person is found by the address the notice goes to: the one they had before any change.
-        let slack = match (channels.slack, plan.to.first()) {
-            (true, Some(to)) => Some(
-                notice::slack_notice(&self.templates, req, report, plan, support)
-                    .map(|text| DirectMessage {
-                        to: to.clone(),
-                        text,
-                    })
-                    .map_err(|e| DmOutcome::NotRendered { template: e.name }),
-            ),
-            _ => None,
-        };
-        NoticeMessages { email, slack }
+        NoticeDraft {
+            context: notice::context_of(req, report, plan, support),
+            to: if channels.email {
+                plan.to.clone()
+            } else {
+                Vec::new()
+            },
+            old_address: plan.email_changed,
+            // The person is found by the address the notice goes to: the one they had before any change.
+            slack_to: plan.to.first().filter(|_| channels.slack).cloned(),
+        }
     }
 
     /// Sends the alert on every configured channel at once.
@@ -200,23 +186,33 @@ impl Notifier {
     /// Tells the person on each configured channel at once; a failure on one never stops the other, and never
     /// changes the answer. With e-mail alone the outcome reads as it always did.
     pub async fn send_notice(&self, notice: PreparedNotice) -> NoticeOutcome {
-        let messages = match notice {
-            Ok(ready) => ready,
+        let draft = match notice {
+            Ok(draft) => draft,
             Err(outcome) => return outcome,
         };
         let email = async {
-            match messages.email? {
-                Ok((message, recipients)) => {
-                    Some(self.send_notice_email(message, recipients).await)
-                }
-                Err(outcome) => Some(outcome),
+            if draft.to.is_empty() {
+                return None;
             }
+            let recipients = match draft.old_address {
+                true => NoticeRecipients::OldAddress,
+                false => NoticeRecipients::CurrentAddress,
+            };
+            Some(
+                match notice::render_email(&self.templates, &draft.context, draft.to.clone()) {
+                    Ok(message) => self.send_notice_email(message, recipients).await,
+                    Err(e) => NoticeOutcome::NotRendered { template: e.name },
+                },
+            )
         };
         let slack = async {
-            match messages.slack? {
-                Ok(dm) => Some(self.send_notice_dm(dm).await),
-                Err(outcome) => Some(outcome),
-            }
+            let to = draft.slack_to.as_ref()?;
+            Some(
+                match notice::render_slack(&self.templates, &draft.context) {
+                    Ok(text) => self.send_notice_dm(to, &text).await,
+                    Err(e) => DmOutcome::NotRendered { template: e.name },
+                },
+            )
         };
         match tokio::join!(email, slack) {
             (email, Some(slack)) => NoticeOutcome::Channels {
@@ -251,7 +247,7 @@ impl Notifier {
         }
     }
 
-    async fn send_notice_dm(&self, dm: DirectMessage) -> DmOutcome {
+    async fn send_notice_dm(&self, to: &EmailAddress, text: &str) -> DmOutcome {
         let Some(messenger) = self.dm.as_ref() else {
             // Start-up builds the messenger whenever slack is a notice channel; this only guards the type.
             return DmOutcome::Failed(super::DeliveryError::new(
@@ -259,7 +255,7 @@ impl Notifier {
                 "no Slack bot token",
             ));
         };
-        match messenger.send_dm(&dm.to, &dm.text).await {
+        match messenger.send_dm(to, text).await {
             Ok(DmDelivery::Sent) => DmOutcome::Sent,
             Ok(DmDelivery::NoSuchUser) => DmOutcome::NoSlackUser,
             Err(e) => {

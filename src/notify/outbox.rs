@@ -57,6 +57,17 @@ impl DeliveryErrorKind {
     }
 }
 
+impl DeliveryErrorKind {
+    /// Whether the same message may go through if tried again later (an outage, a rate limit), as opposed to a
+    /// refusal that will not heal (a rejected message, a bad credential, a message that cannot be built).
+    pub fn retryable(self) -> bool {
+        matches!(
+            self,
+            Kind::Timeout | Kind::Unreachable | Kind::Transport | Kind::Throttled | Kind::Service
+        )
+    }
+}
+
 impl std::fmt::Display for DeliveryErrorKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -100,6 +100,34 @@ pub enum NoticeOutcome {
         email: Option<Box<NoticeOutcome>>,
         slack: DmOutcome,
     },
+    /// `USER_NOTICE_WHEN=commit`: left for the commit event, for this many seconds.
+    Pending {
+        ttl_secs: u64,
+    },
+    /// `USER_NOTICE_WHEN=commit`, but the notice could not be left in the store.
+    PendingFailed {
+        detail: String,
+    },
+}
+
+impl NoticeOutcome {
+    /// Whether a later attempt could still get the notice out: nothing went out, and a failure was of the kind
+    /// that heals (an outage, a rate limit, the deadline).
+    pub fn worth_retrying(&self) -> bool {
+        match self {
+            NoticeOutcome::Failed(e) => e.kind.retryable(),
+            NoticeOutcome::OutOfTime => true,
+            NoticeOutcome::Channels { email, slack } => {
+                let email_sent = email
+                    .as_deref()
+                    .is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }));
+                let email_retry = email.as_deref().is_some_and(NoticeOutcome::worth_retrying);
+                let slack_retry = matches!(slack, DmOutcome::Failed(e) if e.kind.retryable());
+                !email_sent && *slack != DmOutcome::Sent && (email_retry || slack_retry)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// The person's notice as a Slack direct message.
@@ -147,6 +175,8 @@ impl fmt::Display for NoticeOutcome {
                 slack,
             } => write!(f, "{email},{slack}"),
             NoticeOutcome::Channels { email: None, slack } => write!(f, "{slack}"),
+            NoticeOutcome::Pending { ttl_secs } => write!(f, "pending:{ttl_secs}s"),
+            NoticeOutcome::PendingFailed { detail } => write!(f, "failed:pending_store:{detail}"),
         }
     }
 }

@@ -1,0 +1,22 @@
+//! The WSO2 / Asgardeo webhook route: off unless its signing secret is set.
+
+use super::reader::Reader;
+use super::{ConfigError, rules};
+use crate::notify::notice::{NoticeSettings, NoticeWhen};
+use crate::secrets::SecretSource;
+
+/// `WSO2_WEBHOOK_SECRET` / `WSO2_WEBHOOK_SECRET_SECRET`: the secret deliveries are signed with; it turns on
+/// `/hooks/wso2`. Notices after commit need it, and in Lambda a shared table to find the pre-update's notice in.
+pub(super) fn secret(
+    r: &Reader<'_>,
+    notice: &NoticeSettings,
+    in_lambda: bool,
+    table: Option<&str>,
+) -> Result<Option<SecretSource>, ConfigError> {
+    let secret = r.secret("WSO2_WEBHOOK_SECRET", "WSO2_WEBHOOK_SECRET_SECRET")?;
+    if notice.when == NoticeWhen::Commit {
+        rules::commit_needs_webhook(secret.as_ref())?;
+        rules::lambda_commit_needs_table(in_lambda, table)?;
+    }
+    Ok(secret)
+}
