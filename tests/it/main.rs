@@ -26,3 +26,4 @@ mod slack_dm;
 mod stalled;
 mod support;
 mod templates_startup;
+mod wso2_webhook;
