@@ -18,6 +18,7 @@ use crate::idempotency::{
 use crate::notify::notice::NoticeWhen;
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
 use crate::notify::slack_dm::{DirectMessenger, SlackDm};
+use crate::notify::teams::TeamsWebhook;
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
 use crate::okta_users::{OktaUsers, OktaUsersApi};
 use crate::secrets::{SecretError, SecretKind, SecretReader};
@@ -33,6 +34,7 @@ pub(super) struct Secrets {
     pub directory_token: Option<SecretString>,
     pub auth_credential: Option<SecretString>,
     pub slack_webhook: Option<WebhookUrl>,
+    pub teams_webhook: Option<WebhookUrl>,
     pub slack_bot_token: Option<SecretString>,
     pub okta_hook_auth: Option<SecretString>,
     pub okta_api_token: Option<SecretString>,
@@ -63,13 +65,9 @@ pub(super) async fn read_secrets(
         .read_if_set(config.auth.credential.as_ref(), kind)
         .await?;
     let webhook = config.alert.slack_webhook.as_ref();
-    let slack_webhook = match reader.read_if_set(webhook, SecretKind::Single).await? {
-        Some(url) => Some(WebhookUrl::parse(url).map_err(|problem| SecretError {
-            var: "SLACK_WEBHOOK_URL_SECRET",
-            problem: format!("the webhook URL {problem}"),
-        })?),
-        None => None,
-    };
+    let slack_webhook = webhook_url(&reader, webhook, "SLACK_WEBHOOK_URL_SECRET").await?;
+    let teams = config.alert.teams_webhook.as_ref();
+    let teams_webhook = webhook_url(&reader, teams, "TEAMS_WEBHOOK_URL_SECRET").await?;
     let bot_token = config.notice.slack_bot_token.as_ref();
     let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
     let okta = &config.okta;
@@ -85,11 +83,29 @@ pub(super) async fn read_secrets(
         directory_token,
         auth_credential,
         slack_webhook,
+        teams_webhook,
         slack_bot_token,
         okta_hook_auth,
         okta_api_token,
         wso2_webhook_secret,
     })
+}
+
+/// A webhook URL (the credential of a chat channel), read and checked.
+async fn webhook_url(
+    reader: &SecretReader,
+    source: Option<&crate::secrets::SecretSource>,
+    var: &'static str,
+) -> Result<Option<WebhookUrl>, StartupError> {
+    match reader.read_if_set(source, SecretKind::Single).await? {
+        Some(url) => Ok(Some(WebhookUrl::parse(url).map_err(|problem| {
+            SecretError {
+                var,
+                problem: format!("the webhook URL {problem}"),
+            }
+        })?)),
+        None => Ok(None),
+    }
 }
 
 pub(super) fn directory_token_source(
@@ -113,6 +129,7 @@ pub(super) fn notifier(
     config: &Config,
     sdk: Option<&SdkConfig>,
     webhook: Option<WebhookUrl>,
+    teams: Option<WebhookUrl>,
     bot_token: Option<SecretString>,
 ) -> Result<Notifier, StartupError> {
     let email: Arc<dyn Outbox> = match (&config.email, sdk) {
@@ -122,12 +139,14 @@ pub(super) fn notifier(
         }
         _ => Arc::new(LogOutbox),
     };
-    let chat = match webhook {
-        Some(url) => Some(
-            Arc::new(SlackWebhook::new(url, config.alert.slack_timeout)?) as Arc<dyn ChatSender>,
-        ),
-        None => None,
-    };
+    let timeout = config.alert.slack_timeout;
+    let mut chats: Vec<Arc<dyn ChatSender>> = Vec::new();
+    if let Some(url) = webhook.filter(|_| config.alert.channels.slack) {
+        chats.push(Arc::new(SlackWebhook::new(url, timeout)?));
+    }
+    if let Some(url) = teams.filter(|_| config.alert.channels.teams) {
+        chats.push(Arc::new(TeamsWebhook::new(url, timeout)?));
+    }
     // The bot token is read whenever it is set, but only a Slack notice channel uses it.
     let dm = match bot_token.filter(|_| config.notice.channels.slack) {
         Some(token) => {
@@ -139,7 +158,7 @@ pub(super) fn notifier(
     };
     Ok(Notifier {
         email,
-        chat,
+        chats,
         dm,
         channels: config.alert.channels,
         recipients: config.alert.recipients.clone(),

@@ -54,6 +54,7 @@ pub async fn build_state_with(
         config,
         sdk.as_ref(),
         secrets.slack_webhook,
+        secrets.teams_webhook,
         secrets.slack_bot_token,
     )?);
     log_configuration(config, directory.describe(), &notifier);
@@ -92,10 +93,11 @@ pub async fn build_state_with(
 }
 
 /// Every secret the configuration names, wherever it is kept.
-fn secret_sources(config: &Config) -> [Option<&SecretSource>; 7] {
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 8] {
     [
         components::directory_token_source(&config.directory),
         config.alert.slack_webhook.as_ref(),
+        config.alert.teams_webhook.as_ref(),
         config.auth.credential.as_ref(),
         config.notice.slack_bot_token.as_ref(),
         config.okta.hook_auth.as_ref(),
@@ -106,7 +108,12 @@ fn secret_sources(config: &Config) -> [Option<&SecretSource>; 7] {
 
 /// The start-up line: what this instance runs with (no secrets), and warnings for the local defaults.
 fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
-    let channels = channel_names(config.alert.channels.email, config.alert.channels.slack);
+    let c = config.alert.channels;
+    let channels = [(c.email, "email"), (c.slack, "slack"), (c.teams, "teams")]
+        .iter()
+        .filter_map(|(on, name)| on.then_some(*name))
+        .collect::<Vec<_>>()
+        .join(",");
     let idempotency = match config.idempotency.table.as_deref() {
         Some(table) => format!("in-memory + DynamoDB table {table}"),
         None => "in-memory".to_owned(),

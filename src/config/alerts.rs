@@ -30,8 +30,10 @@ pub(super) fn settings(r: &Reader<'_>) -> Result<AlertSettings, ConfigError> {
         ],
     )?;
     let slack_webhook = slack_webhook(r)?;
-    let channels = channels(r, slack_webhook.is_some())?;
+    let teams_webhook = teams_webhook(r)?;
+    let channels = channels(r, slack_webhook.is_some(), teams_webhook.is_some())?;
     rules::slack_needs_webhook(channels, slack_webhook.as_ref())?;
+    rules::teams_needs_webhook(channels, teams_webhook.as_ref())?;
     let slack_timeout_ms = r.number(
         "SLACK_TIMEOUT_MS",
         DEFAULT_SLACK_TIMEOUT_MS,
@@ -43,6 +45,7 @@ pub(super) fn settings(r: &Reader<'_>) -> Result<AlertSettings, ConfigError> {
         recipients: Vec::new(),
         values,
         slack_webhook,
+        teams_webhook,
         slack_timeout: Duration::from_millis(slack_timeout_ms),
     })
 }
@@ -58,11 +61,32 @@ fn slack_webhook(r: &Reader<'_>) -> Result<Option<SecretSource>, ConfigError> {
     Ok(source)
 }
 
-/// `ALERT_CHANNELS`: by default e-mail, and Slack too when a webhook is set.
-fn channels(r: &Reader<'_>, has_webhook: bool) -> Result<AlertChannels, ConfigError> {
-    let (email, slack) =
-        reader::email_and_slack(r, "ALERT_CHANNELS", "both")?.unwrap_or((true, has_webhook));
-    Ok(AlertChannels { email, slack })
+/// `TEAMS_WEBHOOK_URL` / `TEAMS_WEBHOOK_URL_SECRET`: a Teams Workflows webhook; the URL is the credential.
+fn teams_webhook(r: &Reader<'_>) -> Result<Option<SecretSource>, ConfigError> {
+    let source = r.secret("TEAMS_WEBHOOK_URL", "TEAMS_WEBHOOK_URL_SECRET")?;
+    if let Some(SecretSource::Inline(url)) = &source {
+        WebhookUrl::parse(url.clone())
+            .map_err(|p| ConfigError::new("TEAMS_WEBHOOK_URL", p.to_string()))?;
+    }
+    Ok(source)
+}
+
+/// `ALERT_CHANNELS`: by default e-mail, and Slack or Teams too when their webhook is set.
+fn channels(r: &Reader<'_>, slack: bool, teams: bool) -> Result<AlertChannels, ConfigError> {
+    let hint = "use email, slack, teams or a comma-separated list of them";
+    let named = reader::channel_list(r, "ALERT_CHANNELS", &["email", "slack", "teams"], hint)?;
+    Ok(match named {
+        Some(named) => AlertChannels {
+            email: named.contains(&"email"),
+            slack: named.contains(&"slack"),
+            teams: named.contains(&"teams"),
+        },
+        None => AlertChannels {
+            email: true,
+            slack,
+            teams,
+        },
+    })
 }
 
 /// `SECURITY_TEAM_EMAILS`. Read after the notice settings, apart from the rest, to keep the order in which

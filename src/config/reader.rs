@@ -139,7 +139,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The items of a comma-separated list, trimmed, empty ones dropped.
 /// A list of channels among `email` and `slack` (`email`, `slack`, or both): `None` when unset. `both` is how the
 /// error text spells the choice of both.
 pub(super) fn email_and_slack(
@@ -147,27 +146,38 @@ pub(super) fn email_and_slack(
     var: &'static str,
     both: &str,
 ) -> Result<Option<(bool, bool)>, ConfigError> {
+    let hint = format!("use email, slack or {both}");
+    Ok(channel_list(r, var, &["email", "slack"], &hint)?
+        .map(|named| (named.contains(&"email"), named.contains(&"slack"))))
+}
+
+/// A comma-separated list of channels, each one of `known`: `None` when unset. `hint` says what to write.
+pub(super) fn channel_list(
+    r: &Reader<'_>,
+    var: &'static str,
+    known: &[&'static str],
+    hint: &str,
+) -> Result<Option<Vec<&'static str>>, ConfigError> {
     let Some(v) = r.get(var) else {
         return Ok(None);
     };
-    let (mut email, mut slack) = (false, false);
+    let mut named = Vec::new();
     for item in list(&v.to_ascii_lowercase()) {
-        match item.as_str() {
-            "email" => email = true,
-            "slack" => slack = true,
-            other => {
-                let problem = format!("{other:?} is not a channel: use email, slack or {both}");
+        match known.iter().find(|k| **k == item) {
+            Some(k) => named.push(*k),
+            None => {
+                let problem = format!("{item:?} is not a channel: {hint}");
                 return Err(ConfigError::new(var, problem));
             }
         }
     }
-    if !email && !slack {
-        let problem = format!("names no channel: use email, slack or {both}");
-        return Err(ConfigError::new(var, problem));
+    if named.is_empty() {
+        return Err(ConfigError::new(var, format!("names no channel: {hint}")));
     }
-    Ok(Some((email, slack)))
+    Ok(Some(named))
 }
 
+/// The items of a comma-separated list, trimmed, empty ones dropped.
 pub(super) fn list(raw: &str) -> Vec<String> {
     raw.split(',')
         .map(str::trim)

@@ -24,6 +24,20 @@ pub(super) fn slack_needs_webhook(
     Ok(())
 }
 
+/// Teams as a channel needs a Workflows webhook to post to.
+pub(super) fn teams_needs_webhook(
+    channels: AlertChannels,
+    webhook: Option<&SecretSource>,
+) -> Result<(), ConfigError> {
+    if channels.teams && webhook.is_none() {
+        return Err(ConfigError::new(
+            "TEAMS_WEBHOOK_URL",
+            "is required when ALERT_CHANNELS includes teams (or set TEAMS_WEBHOOK_URL_SECRET)",
+        ));
+    }
+    Ok(())
+}
+
 /// A notice by Slack direct message needs a bot token to call the Web API with.
 pub(super) fn slack_notice_needs_bot_token(
     channels: NoticeChannels,
@@ -187,10 +201,12 @@ mod tests {
     const EMAIL: AlertChannels = AlertChannels {
         email: true,
         slack: false,
+        teams: false,
     };
     const SLACK: AlertChannels = AlertChannels {
         email: false,
         slack: true,
+        teams: false,
     };
 
     fn var(result: Result<(), ConfigError>) -> Option<&'static str> {

@@ -127,6 +127,10 @@ impl OktaHook {
                 NoticeMode::All => true,
             };
         let alert = !change.alerted.is_empty();
+        let chats = n
+            .chats
+            .iter()
+            .map(|c| (alert, Destination::AlertChat(c.channel())));
         [
             (notice && n.notice.channels.email, Destination::NoticeEmail),
             (notice && n.notice.channels.slack, Destination::NoticeSlack),
@@ -134,12 +138,9 @@ impl OktaHook {
                 alert && n.channels.email && !n.recipients.is_empty(),
                 Destination::AlertEmail,
             ),
-            (
-                alert && n.channels.slack && n.chat.is_some(),
-                Destination::AlertChat,
-            ),
         ]
         .into_iter()
+        .chain(chats)
         .filter_map(|(on, d)| on.then_some(d))
         .collect()
     }
@@ -183,10 +184,12 @@ impl OktaHook {
                     Err(e) => not_rendered(e.name),
                 }
             }
-            Destination::AlertChat => match &n.chat {
-                Some(chat) => delivered(chat.post(&messages::okta_chat_alert(report)).await),
-                None => Sent::Skipped("no_chat_channel"),
-            },
+            Destination::AlertChat(channel) => {
+                match n.chats.iter().find(|c| c.channel() == channel) {
+                    Some(chat) => delivered(chat.post(&messages::okta_chat_alert(report)).await),
+                    None => Sent::Skipped("no_chat_channel"),
+                }
+            }
             Destination::NoticeEmail | Destination::NoticeSlack => {
                 if address.is_none() {
                     *address = Some(self.address_of(report.change).await);

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::notify::outcome::Channel;
 use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
 
 /// One message about one event: the person's notice or the security team's alert, on one channel. Each is
@@ -11,7 +12,8 @@ pub enum Destination {
     NoticeEmail,
     NoticeSlack,
     AlertEmail,
-    AlertChat,
+    /// The alert on one chat channel (Slack, Teams).
+    AlertChat(Channel),
 }
 
 impl Destination {
@@ -20,7 +22,8 @@ impl Destination {
             Destination::NoticeEmail => "notice_email",
             Destination::NoticeSlack => "notice_slack",
             Destination::AlertEmail => "alert_email",
-            Destination::AlertChat => "alert_slack",
+            Destination::AlertChat(Channel::Teams) => "alert_teams",
+            Destination::AlertChat(_) => "alert_slack",
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::secrets::SecretSource;
 pub struct AlertChannels {
     pub email: bool,
     pub slack: bool,
+    pub teams: bool,
 }
 
 /// Who gets the security alert, where, and how it shows values.
@@ -30,6 +31,8 @@ pub struct AlertSettings {
     pub values: ValueDisplay,
     /// `SLACK_WEBHOOK_URL` / `SLACK_WEBHOOK_URL_SECRET`.
     pub slack_webhook: Option<SecretSource>,
+    /// `TEAMS_WEBHOOK_URL` / `TEAMS_WEBHOOK_URL_SECRET`.
+    pub teams_webhook: Option<SecretSource>,
     pub slack_timeout: Duration,
 }
 

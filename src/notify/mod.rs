@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod outcome;
 pub mod slack;
 pub mod slack_dm;
+pub mod teams;
 pub mod templates;
 
 use std::time::SystemTime;

@@ -24,7 +24,8 @@ use crate::policy::{Change, Update};
 pub struct Notifier {
     /// Where e-mail goes (SES or the log outbox): alerts and notices.
     pub email: Arc<dyn Outbox>,
-    pub chat: Option<Arc<dyn ChatSender>>,
+    /// The chat channels the alert goes to (Slack, Teams), each on when configured.
+    pub chats: Vec<Arc<dyn ChatSender>>,
     /// Slack direct messages for the person's notice, when `USER_NOTICE_CHANNELS` names slack.
     pub dm: Option<Arc<dyn DirectMessenger>>,
     pub channels: AlertChannels,
@@ -157,21 +158,14 @@ impl Notifier {
                 },
             })
         };
-        let chat = async {
-            let chat = self.chat.as_ref().filter(|_| self.channels.slack)?;
-            let channel = chat.channel();
-            Some(
-                match chat.post(&ChatAlert::of_report(&alert.report)).await {
-                    Ok(()) => ChannelOutcome::Sent {
-                        channel,
-                        message_id: None,
-                    },
-                    Err(error) => ChannelOutcome::Failed { channel, error },
-                },
-            )
-        };
-        let (email, chat) = tokio::join!(email, chat);
-        let outcomes: Vec<ChannelOutcome> = [email, chat].into_iter().flatten().collect();
+        let chat_alert = ChatAlert::of_report(&alert.report);
+        let chats = futures_util::future::join_all(
+            self.chats
+                .iter()
+                .map(|chat| post_chat(chat.as_ref(), &chat_alert)),
+        );
+        let (email, chats) = tokio::join!(email, chats);
+        let outcomes: Vec<ChannelOutcome> = email.into_iter().chain(chats).collect();
         for failure in outcomes.iter().filter(|o| !o.is_sent()) {
             tracing::warn!(
                 target: "profile_guard::alert",
@@ -269,5 +263,17 @@ impl Notifier {
                 DmOutcome::Failed(e)
             }
         }
+    }
+}
+
+/// The alert on one chat channel.
+pub async fn post_chat(chat: &dyn ChatSender, alert: &ChatAlert) -> ChannelOutcome {
+    let channel = chat.channel();
+    match chat.post(alert).await {
+        Ok(()) => ChannelOutcome::Sent {
+            channel,
+            message_id: None,
+        },
+        Err(error) => ChannelOutcome::Failed { channel, error },
     }
 }

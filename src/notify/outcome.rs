@@ -13,6 +13,7 @@ use super::outbox::DeliveryError;
 pub enum Channel {
     Email,
     Slack,
+    Teams,
 }
 
 impl Channel {
@@ -20,6 +21,7 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Slack => "slack",
+            Channel::Teams => "teams",
         }
     }
 }

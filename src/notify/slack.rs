@@ -50,6 +50,13 @@ impl WebhookUrl {
     }
 }
 
+impl WebhookUrl {
+    /// The URL itself, only to send to it.
+    pub(super) fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
 impl std::fmt::Debug for WebhookUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("WebhookUrl([REDACTED])")

@@ -46,10 +46,10 @@ impl Respond for SlackLike {
     }
 }
 
-const CLAIMS: usize = 100; // MAX_CLAIMS's default
+pub const CLAIMS: usize = 100; // MAX_CLAIMS's default
 const VALUE_BYTES: usize = 4096; // MAX_VALUE_BYTES's default
 
-fn claim_name(i: usize) -> String {
+pub fn claim_name(i: usize) -> String {
     format!("custom{i:03}")
 }
 
@@ -60,7 +60,7 @@ fn long_value(i: usize) -> String {
     v
 }
 
-fn biggest_change() -> String {
+pub fn biggest_change() -> String {
     let claims: Vec<Value> = (0..CLAIMS)
         .map(|i| {
             json!({"uri": format!("http://wso2.org/claims/{}", claim_name(i)), "value": long_value(i)})

@@ -25,5 +25,6 @@ mod slack;
 mod slack_dm;
 mod stalled;
 mod support;
+mod teams;
 mod templates_startup;
 mod wso2_webhook;
