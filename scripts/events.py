@@ -13,6 +13,8 @@ Every event must be a change of its own (its own requestId or content): `make sm
 warm instance, where a repeated change is delivered once.
 """
 import base64
+import hashlib
+import hmac
 import json
 import pathlib
 
@@ -250,6 +252,71 @@ def okta_scenarios():
                   "errorDescription": "Missing or invalid credentials for the profile-guard endpoint."}
 
 
+# The value `make smoke` and tests/it/events.rs configure as WSO2_WEBHOOK_SECRET for the webhook samples.
+WSO2_SECRET = "wso2-sample-secret"
+PROFILE_UPDATED = "https://schemas.identity.wso2.org/events/user/event-type/userProfileUpdated"
+
+
+def wso2_set(jti, event_uri=PROFILE_UPDATED):
+    """A Security Event Token as WSO2 IS 7.2+ / Asgardeo send it after a profile change is stored."""
+    return {
+        "iss": "https://localhost:9443/t/testwso2", "jti": jti, "iat": 1795489200000,
+        "rci": "05268edb-9a87-4656-87c0-0fb674dd03b1",
+        "events": {event_uri: {
+            "initiatorType": "ADMIN", "initiatorIpAddress": "203.0.113.10",
+            "user": {"id": "57b22cbf-4688-476c-a607-c0c9d089d25d",
+                     "ref": "https://localhost:9443/t/testwso2/scim2/Users/57b22cbf-4688-476c-a607-c0c9d089d25d",
+                     "addedClaims": [], "removedClaims": [],
+                     "updatedClaims": [{"uri": "http://wso2.org/claims/mobile", "value": "+94775550000"}]},
+            "tenant": {"id": "2210", "name": "testwso2"},
+            "userStore": {"id": "UFJJTUFSWQ==", "name": "PRIMARY"}, "action": "UPDATE"}},
+    }
+
+
+def signed(body, header="x-wso2-event-signature", secret=WSO2_SECRET):
+    digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+    return {header: f"sha256={digest}"}
+
+
+def wso2_scenarios():
+    """(name, method, query, extra headers, body text or None, status, answer: JSON, text or None for none)."""
+    valid = json.dumps(wso2_set("8c3f1d2e-0001-4000-8000-00000000a001"), separators=(",", ":"))
+    yield "wso2-webhook-profile-updated", "POST", "", signed(valid), valid, 204, None
+    yield "wso2-webhook-duplicate-jti", "POST", "", signed(valid, "x-hub-signature"), valid, 204, None
+    forged = json.dumps(wso2_set("8c3f1d2e-0001-4000-8000-00000000a002"), separators=(",", ":"))
+    yield "wso2-webhook-bad-signature", "POST", "", signed(forged, secret="guessed"), forged, 401, {
+        "actionStatus": "ERROR", "errorMessage": "unauthorized",
+        "errorDescription": "Missing or invalid credentials for the profile-guard endpoint."}
+    unknown = json.dumps(wso2_set("8c3f1d2e-0001-4000-8000-00000000a003",
+                                  "https://schemas.identity.wso2.org/events/user/event-type/userCreated"),
+                         separators=(",", ":"))
+    yield "wso2-webhook-unknown-event", "POST", "", signed(unknown, "x-hub-signature"), unknown, 204, None
+    yield "wso2-websub-verification", "GET", \
+        "hub.mode=subscribe&hub.topic=testwso2-userProfileUpdated&hub.challenge=6c1b2f7a9d&hub.lease_seconds=86400", \
+        {}, None, 200, "6c1b2f7a9d"
+
+
+def wso2_api_event(name, method, query, extra, body):
+    """An HTTP API (payload 2.0) event of a call to /hooks/wso2; the body is sent exactly as it was signed."""
+    headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "user-agent": "WSO2 Event Publisher",
+               "x-forwarded-for": "203.0.113.30", "x-forwarded-proto": "https"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    headers.update(extra)
+    event = v2_event(name, body or "")
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /hooks/wso2"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/hooks/wso2"
+    event["rawQueryString"] = query
+    if query:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["userAgent"] = headers["user-agent"]
+    event["headers"] = headers
+    if body is None:
+        del event["body"]
+    return event
+
+
 def okta_api_event(name, method, extra, body):
     """An HTTP API (payload 2.0) event of a call from Okta to /hooks/okta."""
     headers = {"accept": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com",
@@ -269,7 +336,12 @@ def okta_api_event(name, method, extra, body):
 
 
 def write_expected(path, status, answer):
-    headers = {} if answer is None else {"content-type": "application/json"}
+    if answer is None:
+        headers = {}
+    elif isinstance(answer, str):
+        headers = {"content-type": "text/plain; charset=utf-8"}
+    else:
+        headers = {"content-type": "application/json"}
     expected = {"statusCode": status, "headers": headers, "body": answer}
     emails = recorded_emails(path)
     if emails is not None:
@@ -302,6 +374,10 @@ def main():
         if body is not None:
             (bodies / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n")
         (EVENTS / f"{name}.json").write_text(json.dumps(okta_api_event(name, method, headers, body), indent=2) + "\n")
+        write_expected(EVENTS / f"{name}.expected.json", status, answer)
+    for name, method, query, headers, body, status, answer in wso2_scenarios():
+        event = wso2_api_event(name, method, query, headers, body)
+        (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         write_expected(EVENTS / f"{name}.expected.json", status, answer)
 
 

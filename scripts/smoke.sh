@@ -5,8 +5,8 @@
 #      for DynamoDB (the once-per-change table).
 #   2. `cargo lambda watch --only-lambda-apis` provides the Lambda runtime API on another free loopback port, and
 #      the debug binary runs under it as the function, with the environment template.yaml gives it (parameter
-#      defaults, test addresses, AUTH_MODE=none since the action events carry no credentials, the Okta route on
-#      with the samples' secret) and the AWS endpoints
+#      defaults, test addresses, AUTH_MODE=none since the action events carry no credentials, the Okta and WSO2
+#      webhook routes on with the samples' secrets) and the AWS endpoints
 #      pointed at moto. The binary is the one `cargo test --test it` builds (`make test` has built it by now);
 #      `cargo test --no-run --test it` below only makes sure it is current, so nothing is compiled twice.
 #   3. Every events/*.json API Gateway event (HTTP API v2 and REST API v1) is invoked through the emulator, and the
@@ -89,6 +89,7 @@ printf '%s\n' \
   AWS_ACCESS_KEY_ID=testing \
   AWS_SECRET_ACCESS_KEY=testing \
   OKTA_HOOK_AUTH=okta-sample-secret \
+  WSO2_WEBHOOK_SECRET=wso2-sample-secret \
   "AWS_ENDPOINT_URL_SESV2=$MOTO" \
   "AWS_ENDPOINT_URL_DYNAMODB=$MOTO" \
   "AWS_ENDPOINT_URL_SECRETS_MANAGER=$MOTO" >>"$TMP/function.env"

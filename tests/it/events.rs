@@ -14,6 +14,8 @@ use crate::support::{SesScope, TestApp};
 
 /// The value the Okta samples carry in their authorization header (`scripts/events.py`, `make smoke`).
 const OKTA_SAMPLE_SECRET: &str = "okta-sample-secret";
+/// The secret the WSO2 webhook samples are signed with.
+const WSO2_SAMPLE_SECRET: &str = "wso2-sample-secret";
 
 /// How an expected file writes any address of the security team, whatever the configuration calls it.
 const SECURITY_TEAM: &str = "SECURITY_TEAM_EMAILS";
@@ -109,6 +111,7 @@ async fn every_event_gets_its_expected_answer_and_emails() {
         let ses = SesScope::new().await;
         let mut vars = ses.vars();
         vars.push(("OKTA_HOOK_AUTH", OKTA_SAMPLE_SECRET));
+        vars.push(("WSO2_WEBHOOK_SECRET", WSO2_SAMPLE_SECRET));
         let app = TestApp::new(&vars).await;
         let raw = std::fs::read_to_string(file).expect("event reads");
         let request = lambda_http::request::from_str(&raw)

@@ -95,7 +95,11 @@ pub async fn answer_of(response: axum::response::Response) -> Answer {
         .expect("body reads")
         .to_bytes()
         .to_vec();
-    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    // A body that is not JSON (a WebSub challenge) is kept as text; no body at all is null.
+    let body = serde_json::from_slice(&raw).unwrap_or_else(|_| match raw.is_empty() {
+        true => Value::Null,
+        false => Value::String(String::from_utf8_lossy(&raw).into_owned()),
+    });
     Answer {
         status,
         content_type,
