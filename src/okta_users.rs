@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::claims::EmailAddress;
 use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
-use crate::upstream::{self, TransportFailure};
+use crate::upstream;
 
 /// An answer larger than this is not a user.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
@@ -85,44 +85,25 @@ impl OktaUsers for OktaUsersApi {
             );
         let response = upstream::send(request, self.timeout)
             .await
-            .map_err(transport_error)?;
+            .map_err(|f| DeliveryError::transport(f, "Okta"))?;
         let status = response.status().as_u16();
         let body = upstream::read_capped(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(transport_error)?;
+            .map_err(|f| DeliveryError::transport(f, "Okta"))?;
         read_user(status, &body)
     }
 }
 
 /// Reads the Users API's answer: the address, no such user, or why the question failed.
 pub fn read_user(status: u16, body: &[u8]) -> Result<Option<EmailAddress>, DeliveryError> {
-    let kind = match status {
-        200 => {
-            let user: serde_json::Value = serde_json::from_slice(body)
-                .map_err(|_| DeliveryError::new(Kind::Service, "Okta's user answer is not JSON"))?;
-            let email = user.pointer("/profile/email").and_then(|e| e.as_str());
-            return Ok(email.and_then(|e| EmailAddress::parse(e).ok()));
-        }
-        404 => return Ok(None),
-        401 | 403 => Kind::Credentials,
-        429 => Kind::Throttled,
-        400..=499 => Kind::Rejected,
-        _ => Kind::Service,
-    };
-    Err(DeliveryError::new(
-        kind,
-        format!("Okta's Users API answered {status}"),
-    ))
-}
-
-fn transport_error(failure: TransportFailure) -> DeliveryError {
-    let (kind, detail) = match failure {
-        TransportFailure::Timeout => (Kind::Timeout, "Okta did not answer in time"),
-        TransportFailure::Unreachable => (Kind::Unreachable, "Okta could not be reached"),
-        TransportFailure::Tls => (Kind::Transport, "the TLS connection to Okta failed"),
-        TransportFailure::Broken => (Kind::Transport, "the request to Okta failed"),
-    };
-    DeliveryError::new(kind, detail)
+    if status == 404 {
+        return Ok(None);
+    }
+    DeliveryError::of_status(status, "Okta's Users API")?;
+    let user: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| DeliveryError::new(Kind::Service, "Okta's user answer is not JSON"))?;
+    let email = user.pointer("/profile/email").and_then(|e| e.as_str());
+    Ok(email.and_then(|e| EmailAddress::parse(e).ok()))
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_util::StreamExt;
 
 use super::sent::{Destination, Sent};
-use crate::action::ActionResponse;
 use crate::claims::EmailAddress;
 use crate::idempotency::{Begin, ChangeKey, Idempotency};
 use crate::notify::notice::NoticeMode;
@@ -17,7 +16,6 @@ use crate::notify::slack_dm::DmDelivery;
 use crate::notify::{DeliveryError, DeliveryErrorKind, Notifier};
 use crate::okta::{AttributeList, ChangedBy, ProfileChange, Skip, parse_delivery, plan_batch};
 use crate::okta_users::OktaUsers;
-use crate::policy;
 
 /// Changes of one delivery handled at the same time: enough to finish a batch within Okta's 3 s, few enough not
 /// to meet Slack's and SES's rate limits all at once.
@@ -160,12 +158,7 @@ impl OktaHook {
             Begin::StillInProgress => return Sent::InProgress,
         };
         let sent = self.send(destination, report, address).await;
-        let record = match sent.retryable() {
-            false => ActionResponse::Success,
-            // Not kept: the next delivery of this event tries again.
-            true => policy::DEADLINE_EXCEEDED,
-        };
-        ticket.finish(&record).await;
+        ticket.settle_event(sent.retryable()).await;
         sent
     }
 

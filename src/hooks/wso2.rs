@@ -6,13 +6,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::okta::HookAnswer;
-use crate::action::ActionResponse;
 use crate::audit::short_name;
 use crate::claims::{ClaimSet, EMAIL_CLAIM};
 use crate::idempotency::{Begin, ChangeKey, Idempotency, Pending, PendingKey};
 use crate::notify::outcome::NoticeOutcome;
 use crate::notify::{NoticeDraft, Notifier};
-use crate::policy;
 use crate::wso2_events::{ProfileUpdated, Wso2Event, parse_delivery};
 
 /// Everything the WSO2 webhook route needs, built once at start-up.
@@ -121,12 +119,7 @@ impl Wso2Hook {
             Begin::StillInProgress => return Fate::Retry("in_progress".into()),
         };
         let fate = self.send_pending(pending, &key, change).await;
-        let record = match fate.retry() {
-            false => ActionResponse::Success,
-            // Not kept: the next delivery of this event tries again.
-            true => policy::DEADLINE_EXCEEDED,
-        };
-        ticket.finish(&record).await;
+        ticket.settle_event(fate.retry()).await;
         fate
     }
 

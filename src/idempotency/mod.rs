@@ -172,6 +172,17 @@ impl Ticket {
         })
     }
 
+    /// For one message about a delivered event: remembered as done, or (when a later delivery could still get it
+    /// out) released so that the next delivery tries again.
+    pub async fn settle_event(self, retry: bool) -> Option<StoreState> {
+        let record = match retry {
+            false => ActionResponse::Success,
+            // Never kept: the next identical call does the work again.
+            true => policy::DEADLINE_EXCEEDED,
+        };
+        self.finish(&record).await
+    }
+
     fn publish(&mut self, response: &ActionResponse, keep: Option<Duration>) {
         self.finished = true;
         if let Some(slot) = &self.local {

@@ -6,6 +6,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
 use super::Email;
 use crate::claims::EmailAddress;
+use crate::upstream::TransportFailure;
 use DeliveryErrorKind as Kind;
 
 /// How e-mail leaves: alerts and user notices alike.
@@ -88,6 +89,38 @@ impl DeliveryError {
             kind,
             detail: detail.into(),
         }
+    }
+
+    /// An exchange with `service` that produced no HTTP answer.
+    pub fn transport(failure: TransportFailure, service: &str) -> Self {
+        match failure {
+            TransportFailure::Timeout => {
+                Self::new(Kind::Timeout, format!("{service} did not answer in time"))
+            }
+            TransportFailure::Unreachable => {
+                Self::new(Kind::Unreachable, format!("{service} could not be reached"))
+            }
+            TransportFailure::Tls => Self::new(
+                Kind::Transport,
+                format!("the TLS connection to {service} failed"),
+            ),
+            TransportFailure::Broken => {
+                Self::new(Kind::Transport, format!("the request to {service} failed"))
+            }
+        }
+    }
+
+    /// An HTTP answer from `service` that is not a success: a rate limit, refused credentials, a refusal of the
+    /// message, or a failure on its side. `Ok` for any 2xx.
+    pub fn of_status(status: u16, service: &str) -> Result<(), Self> {
+        let kind = match status {
+            200..=299 => return Ok(()),
+            429 => Kind::Throttled,
+            401 | 403 => Kind::Credentials,
+            400..=499 => Kind::Rejected,
+            _ => Kind::Service,
+        };
+        Err(Self::new(kind, format!("{service} answered {status}")))
     }
 }
 

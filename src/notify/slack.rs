@@ -108,20 +108,7 @@ impl ChatSender for SlackWebhook {
 
 /// What a transport failure means for a message to Slack (webhook or Web API).
 pub(super) fn transport_error(failure: TransportFailure) -> DeliveryError {
-    match failure {
-        TransportFailure::Timeout => {
-            DeliveryError::new(Kind::Timeout, "Slack did not answer in time")
-        }
-        TransportFailure::Unreachable => {
-            DeliveryError::new(Kind::Unreachable, "Slack could not be reached")
-        }
-        TransportFailure::Tls => {
-            DeliveryError::new(Kind::Transport, "the TLS connection to Slack failed")
-        }
-        TransportFailure::Broken => {
-            DeliveryError::new(Kind::Transport, "the request to Slack failed")
-        }
-    }
+    DeliveryError::transport(failure, "Slack")
 }
 
 /// Slack's limits on a message (Block Kit reference): longer section text or more blocks are rejected with

@@ -9,11 +9,11 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::chat::ChatAlert;
-use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
+use super::outbox::DeliveryError;
 use super::outcome::Channel;
 use super::slack::{ChatSender, WebhookUrl};
 use super::{name_summary, one_line};
-use crate::upstream::{self, TransportFailure};
+use crate::upstream;
 
 /// Teams' limit on a message is about 28 KB; the card stays under this many bytes of JSON.
 pub const MAX_CARD_BYTES: usize = 27 * 1024;
@@ -51,27 +51,9 @@ impl ChatSender for TeamsWebhook {
             .body(message(alert).to_string());
         let response = upstream::send(request, self.timeout)
             .await
-            .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let kind = match status {
-            200..=299 => return Ok(()),
-            429 => Kind::Throttled,
-            401 | 403 => Kind::Credentials,
-            400..=499 => Kind::Rejected,
-            _ => Kind::Service,
-        };
-        Err(DeliveryError::new(kind, format!("Teams answered {status}")))
+            .map_err(|f| DeliveryError::transport(f, "Teams"))?;
+        DeliveryError::of_status(response.status().as_u16(), "Teams")
     }
-}
-
-fn transport_error(failure: TransportFailure) -> DeliveryError {
-    let (kind, detail) = match failure {
-        TransportFailure::Timeout => (Kind::Timeout, "Teams did not answer in time"),
-        TransportFailure::Unreachable => (Kind::Unreachable, "Teams could not be reached"),
-        TransportFailure::Tls => (Kind::Transport, "the TLS connection to Teams failed"),
-        TransportFailure::Broken => (Kind::Transport, "the request to Teams failed"),
-    };
-    DeliveryError::new(kind, detail)
 }
 
 /// Text for a card: one line, with the characters of the card's Markdown subset (emphasis, links) escaped, so

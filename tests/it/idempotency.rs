@@ -44,6 +44,28 @@ pub async fn table() -> String {
     name
 }
 
+/// A fresh table in the emulator, and the variables that point an instance at it.
+pub struct SharedTable {
+    table: String,
+    endpoint: String,
+}
+
+impl SharedTable {
+    pub fn vars(&self) -> [(&str, &str); 2] {
+        [
+            ("IDEMPOTENCY_TABLE", self.table.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.endpoint.as_str()),
+        ]
+    }
+}
+
+pub async fn shared_table() -> SharedTable {
+    SharedTable {
+        table: table().await,
+        endpoint: moto().endpoint.clone(),
+    }
+}
+
 fn with_request_id(id: &str) -> String {
     tutorial().replacen('{', &format!(r#"{{"requestId":"{id}","#), 1)
 }

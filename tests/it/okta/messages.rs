@@ -6,8 +6,8 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{
-    EMILY, SLACK_TOKEN, admin, deliver, delivery, emily, fresh, okta_app, posted, profile_event,
-    slack,
+    EMILY, admin, deliver, delivery, emily, fresh, okta_app, posted, profile_event, slack,
+    slack_app,
 };
 use crate::support::{SesScope, capture};
 
@@ -156,13 +156,7 @@ async fn the_notice_can_go_as_a_slack_direct_message_instead() {
     let server =
         slack(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "ts": "1.1"}))).await;
     let ses = SesScope::new().await;
-    let api = format!("{}/api", server.uri());
-    let vars = [
-        ("USER_NOTICE_CHANNELS", "slack"),
-        ("SLACK_BOT_TOKEN", SLACK_TOKEN),
-        ("SLACK_API_URL", api.as_str()),
-    ];
-    let app = okta_app(&ses, &vars).await;
+    let app = slack_app(&ses, &server, "slack").await;
     let body = delivery(vec![profile_event(&fresh(), AT, admin(), "secondEmail")]);
     assert_eq!(deliver(&app, body).await.status, 204);
     assert!(ses.sent().await.is_empty(), "slack only: no e-mail");
@@ -191,6 +185,13 @@ async fn users_api(status: u16, body: serde_json::Value) -> MockServer {
     server
 }
 
+/// The app with Okta's Users API stub as the org, and `token` as the API token.
+async fn users_app(ses: &SesScope, okta: &MockServer, token: &str) -> crate::support::TestApp {
+    let org = okta.uri();
+    let vars = [("OKTA_ORG_URL", org.as_str()), ("OKTA_API_TOKEN", token)];
+    okta_app(ses, &vars).await
+}
+
 fn kim_change() -> String {
     let mut event = profile_event(&fresh(), AT, admin(), "mobilePhone");
     event["target"] =
@@ -207,12 +208,7 @@ async fn a_login_that_is_not_an_address_is_looked_up_in_okta() {
     )
     .await;
     let ses = SesScope::new().await;
-    let org = okta.uri();
-    let vars = [
-        ("OKTA_ORG_URL", org.as_str()),
-        ("OKTA_API_TOKEN", "okta-api-token-1"),
-    ];
-    let app = okta_app(&ses, &vars).await;
+    let app = users_app(&ses, &okta, "okta-api-token-1").await;
     assert_eq!(deliver(&app, kim_change()).await.status, 204);
     let notices = ses.notices().await;
     assert_eq!(notices.len(), 1);
@@ -239,12 +235,7 @@ async fn without_a_token_or_a_user_the_notice_is_skipped_with_a_reason() {
         json!({"errorCode": "E0000007", "errorSummary": "Not found"}),
     )
     .await;
-    let org = okta.uri();
-    let vars = [
-        ("OKTA_ORG_URL", org.as_str()),
-        ("OKTA_API_TOKEN", "okta-api-token-1"),
-    ];
-    let with_token = okta_app(&ses, &vars).await;
+    let with_token = users_app(&ses, &okta, "okta-api-token-1").await;
     assert_eq!(deliver(&with_token, kim_change()).await.status, 204);
     assert!(ses.sent().await.is_empty());
     let events: Vec<_> = logs
@@ -296,20 +287,11 @@ async fn an_outage_of_the_users_api_asks_okta_to_retry() {
     )
     .await;
     let ses = SesScope::new().await;
-    let org = okta.uri();
-    let vars = [
-        ("OKTA_ORG_URL", org.as_str()),
-        ("OKTA_API_TOKEN", "okta-api-token-1"),
-    ];
-    let app = okta_app(&ses, &vars).await;
+    let app = users_app(&ses, &okta, "okta-api-token-1").await;
     let answer = deliver(&app, kim_change()).await;
     assert_eq!(answer.status, 503);
     assert!(ses.sent().await.is_empty());
     // A wrong token will not heal by retrying: logged, answered 204.
-    let wrong = [
-        ("OKTA_ORG_URL", org.as_str()),
-        ("OKTA_API_TOKEN", "okta-api-token-2"),
-    ];
-    let app = okta_app(&ses, &wrong).await;
+    let app = users_app(&ses, &okta, "okta-api-token-2").await;
     assert_eq!(deliver(&app, kim_change()).await.status, 204);
 }

@@ -139,3 +139,14 @@ pub async fn posted(server: &MockServer) -> Vec<String> {
         })
         .collect()
 }
+
+/// The app with the person's notice on `channels` (`slack` or `email,slack`) through the Slack stub.
+pub async fn slack_app(ses: &SesScope, server: &MockServer, channels: &str) -> TestApp {
+    let api = format!("{}/api", server.uri());
+    let vars = [
+        ("USER_NOTICE_CHANNELS", channels),
+        ("SLACK_BOT_TOKEN", SLACK_TOKEN),
+        ("SLACK_API_URL", api.as_str()),
+    ];
+    okta_app(ses, &vars).await
+}

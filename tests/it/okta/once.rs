@@ -8,9 +8,10 @@ use wiremock::{Mock, ResponseTemplate};
 
 use super::{
     SLACK_TOKEN, admin, deliver, delivery, emily, fresh, okta_app, posted, profile_event, slack,
+    slack_app,
 };
-use crate::idempotency::table;
-use crate::support::{SesScope, capture, moto};
+use crate::idempotency::shared_table;
+use crate::support::{SesScope, capture};
 
 #[tokio::test]
 async fn a_batch_is_taken_in_published_order_and_each_uuid_once() {
@@ -68,13 +69,7 @@ async fn a_throttled_slack_message_asks_for_a_retry_that_sends_only_it() {
         .mount(&server)
         .await;
     let ses = SesScope::new().await;
-    let api = format!("{}/api", server.uri());
-    let vars = [
-        ("USER_NOTICE_CHANNELS", "email,slack"),
-        ("SLACK_BOT_TOKEN", SLACK_TOKEN),
-        ("SLACK_API_URL", api.as_str()),
-    ];
-    let app = okta_app(&ses, &vars).await;
+    let app = slack_app(&ses, &server, "email,slack").await;
     let body = delivery(vec![profile_event(
         &fresh(),
         "2026-11-26T09:00:00Z",
@@ -96,12 +91,8 @@ async fn a_throttled_slack_message_asks_for_a_retry_that_sends_only_it() {
 #[tokio::test]
 async fn another_instance_sharing_the_table_sends_nothing_again() {
     let ses = SesScope::new().await;
-    let table = table().await;
-    let endpoint = moto().endpoint.clone();
-    let vars = [
-        ("IDEMPOTENCY_TABLE", table.as_str()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-    ];
+    let shared = shared_table().await;
+    let vars = shared.vars();
     let one = okta_app(&ses, &vars).await;
     let two = okta_app(&ses, &vars).await;
     let body = delivery(vec![profile_event(

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::idempotency::table;
-use crate::support::{SesScope, capture, moto, success};
+use crate::idempotency::shared_table;
+use crate::support::{SesScope, capture, success};
 
 use super::{commit_app, deliver, deliver_signed, fresh, mobile_change, profile_updated};
 
@@ -86,12 +86,8 @@ async fn the_alert_goes_at_once_and_the_notice_only_with_the_commit() {
 #[tokio::test]
 async fn the_commit_reaching_another_instance_sends_exactly_one_notice() {
     let ses = SesScope::new().await;
-    let table = table().await;
-    let endpoint = moto().endpoint.clone();
-    let vars = [
-        ("IDEMPOTENCY_TABLE", table.as_str()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-    ];
+    let shared = shared_table().await;
+    let vars = shared.vars();
     let (one, two) = (commit_app(&ses, &vars).await, commit_app(&ses, &vars).await);
     assert_eq!(one.post(mobile_change(&fresh())).await.body, success());
     let jti = fresh();
