@@ -296,39 +296,22 @@ def wso2_scenarios():
         {}, None, 200, "6c1b2f7a9d"
 
 
-def wso2_api_event(name, method, query, extra, body):
-    """An HTTP API (payload 2.0) event of a call to /hooks/wso2; the body is sent exactly as it was signed."""
-    headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "user-agent": "WSO2 Event Publisher",
-               "x-forwarded-for": "203.0.113.30", "x-forwarded-proto": "https"}
+def hook_event(name, path, method, agent, extra, body, query=""):
+    """An HTTP API (payload 2.0) event of a call to a hook route; the body (text) is sent exactly as given (and
+    signed)."""
+    headers = {"accept": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com",
+               "user-agent": agent, "x-forwarded-for": "203.0.113.20", "x-forwarded-proto": "https"}
     if body is not None:
         headers["content-type"] = "application/json"
     headers.update(extra)
     event = v2_event(name, body or "")
-    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /hooks/wso2"
-    event["rawPath"] = event["requestContext"]["http"]["path"] = "/hooks/wso2"
+    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["rawQueryString"] = query
     if query:
         event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
     event["requestContext"]["http"]["method"] = method
-    event["requestContext"]["http"]["userAgent"] = headers["user-agent"]
-    event["headers"] = headers
-    if body is None:
-        del event["body"]
-    return event
-
-
-def okta_api_event(name, method, extra, body):
-    """An HTTP API (payload 2.0) event of a call from Okta to /hooks/okta."""
-    headers = {"accept": "application/json", "host": "abc123.execute-api.eu-west-1.amazonaws.com",
-               "user-agent": "Okta Event Hooks", "x-forwarded-for": "203.0.113.20", "x-forwarded-proto": "https"}
-    if body is not None:
-        headers["content-type"] = "application/json"
-    headers.update(extra)
-    event = v2_event(name, "" if body is None else json.dumps(body, separators=(",", ":")))
-    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} /hooks/okta"
-    event["rawPath"] = event["requestContext"]["http"]["path"] = "/hooks/okta"
-    event["requestContext"]["http"]["method"] = method
-    event["requestContext"]["http"]["userAgent"] = headers["user-agent"]
+    event["requestContext"]["http"]["userAgent"] = agent
     event["headers"] = headers
     if body is None:
         del event["body"]
@@ -373,10 +356,12 @@ def main():
     for name, method, headers, body, status, answer in okta_scenarios():
         if body is not None:
             (bodies / f"{name}.json").write_text(json.dumps(body, indent=2) + "\n")
-        (EVENTS / f"{name}.json").write_text(json.dumps(okta_api_event(name, method, headers, body), indent=2) + "\n")
+        text = None if body is None else json.dumps(body, separators=(",", ":"))
+        event = hook_event(name, "/hooks/okta", method, "Okta Event Hooks", headers, text)
+        (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         write_expected(EVENTS / f"{name}.expected.json", status, answer)
     for name, method, query, headers, body, status, answer in wso2_scenarios():
-        event = wso2_api_event(name, method, query, headers, body)
+        event = hook_event(name, "/hooks/wso2", method, "WSO2 Event Publisher", headers, body, query)
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         write_expected(EVENTS / f"{name}.expected.json", status, answer)
 
