@@ -75,6 +75,7 @@ pub fn security_alert(
         subject: subject_line(&templates.render("alert.subject.txt", &context)?),
         text: templates.render("alert.txt", &context)?,
         html: templates.render("alert.html", &context)?,
+        attachments: Vec::new(),
     })
 }
 

@@ -4,7 +4,8 @@
 use crate::action::ClaimValue;
 
 /// `ALERT_VALUES`: how much of a value a message shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ValueDisplay {
     /// `t***@wso2.com`, `+9477*****48`, `E***`.
     #[default]

@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod chat;
 pub mod mask;
+mod mime;
 pub mod notice;
 mod notifier;
 pub mod okta;
@@ -38,10 +39,21 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Files sent with it (a digest's CSV); most messages have none.
+    pub attachments: Vec<Attachment>,
 }
 
-/// The facts a message states about one update, with values already shown as configured.
+/// A file sent with an e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// The facts a message states about one update, with values already shown as configured. It can wait on the
+/// alert queue (`ALERT_QUEUE_URL`), so it is plain data that survives the trip.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeReport {
     pub request_id: String,
     pub user_id: String,
@@ -55,7 +67,7 @@ pub struct ChangeReport {
     pub values: ValueDisplay,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangedAttribute {
     /// A readable name ("Mobile"), or the claim's short name.
     pub name: String,

@@ -192,6 +192,7 @@ pub fn render_email(
         subject: subject_line(&templates.render("notice.subject.txt", context)?),
         text: templates.render("notice.txt", context)?,
         html: templates.render("notice.html", context)?,
+        attachments: Vec::new(),
     })
 }
 

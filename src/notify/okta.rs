@@ -113,6 +113,7 @@ pub fn okta_notice(
         subject: subject_line(&templates.render("okta-notice.subject.txt", &context)?),
         text: templates.render("okta-notice.txt", &context)?,
         html: templates.render("okta-notice.html", &context)?,
+        attachments: Vec::new(),
     })
 }
 
@@ -166,6 +167,7 @@ pub fn okta_alert(
         subject: subject_line(&templates.render("okta-alert.subject.txt", &context)?),
         text: templates.render("okta-alert.txt", &context)?,
         html: templates.render("okta-alert.html", &context)?,
+        attachments: Vec::new(),
     })
 }
 

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, RawMessage};
 
 use super::Email;
 use crate::claims::EmailAddress;
@@ -155,15 +156,17 @@ fn content(data: &str) -> Result<Content, DeliveryError> {
 #[async_trait]
 impl Outbox for SesOutbox {
     async fn send(&self, email: &Email) -> Result<Delivery, DeliveryError> {
-        let message = Message::builder()
-            .subject(content(&email.subject)?)
-            .body(
-                Body::builder()
-                    .text(content(&email.text)?)
-                    .html(content(&email.html)?)
-                    .build(),
-            )
-            .build();
+        let content = match email.attachments.is_empty() {
+            true => EmailContent::builder().simple(simple(email)?).build(),
+            false => {
+                let raw = super::mime::raw_message(self.sender.as_str(), email);
+                let message = RawMessage::builder()
+                    .data(Blob::new(raw.into_bytes()))
+                    .build()
+                    .map_err(|_| DeliveryError::new(Kind::Build, "the raw message could not be built"))?;
+                EmailContent::builder().raw(message).build()
+            }
+        };
         let result = self
             .client
             .send_email()
@@ -173,7 +176,7 @@ impl Outbox for SesOutbox {
                     .set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect()))
                     .build(),
             )
-            .content(EmailContent::builder().simple(message).build())
+            .content(content)
             .send()
             .await;
         match result {
@@ -187,6 +190,19 @@ impl Outbox for SesOutbox {
     fn describe(&self) -> String {
         format!("Amazon SES v2 from {}", self.sender)
     }
+}
+
+/// A message without attachments: SES's simple content, a text and an HTML part.
+fn simple(email: &Email) -> Result<Message, DeliveryError> {
+    Ok(Message::builder()
+        .subject(content(&email.subject)?)
+        .body(
+            Body::builder()
+                .text(content(&email.text)?)
+                .html(content(&email.html)?)
+                .build(),
+        )
+        .build())
 }
 
 fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
@@ -261,6 +277,12 @@ impl Outbox for LogOutbox {
             },
             subject = %email.subject,
             text = %email.text,
+            attachments = %email
+                .attachments
+                .iter()
+                .map(|a| format!("{} ({} bytes)", a.filename, a.data.len()))
+                .collect::<Vec<_>>()
+                .join(", "),
             "e-mail written to the log outbox (ALERT_SENDER is not set)"
         );
         Ok(Delivery { message_id })
