@@ -16,11 +16,13 @@ pub struct ChatAlert {
     pub lines: Vec<ChatLine>,
 }
 
-/// One attribute: its name, and its values when the source sends them.
+/// One line: an attribute with its values when the source sends them, or (in a digest) one change with a note.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatLine {
     pub name: String,
     pub change: Option<(String, String)>,
+    /// Shown after the name when there are no values: "Mobile number +9477*****48, Department H***".
+    pub note: Option<String>,
 }
 
 impl ChatAlert {
@@ -51,6 +53,7 @@ impl ChatAlert {
                         a.old.clone().unwrap_or_else(|| NOT_SENT.to_owned()),
                         a.new.clone(),
                     )),
+                    note: None,
                 })
                 .collect(),
         }

@@ -45,7 +45,8 @@ pub fn raw_message(from: &str, email: &Email) -> String {
 }
 
 fn part_headers(content_type: &str, filename: Option<&str>) -> String {
-    let mut h = format!("Content-Type: {content_type}{CRLF}Content-Transfer-Encoding: base64{CRLF}");
+    let mut h =
+        format!("Content-Type: {content_type}{CRLF}Content-Transfer-Encoding: base64{CRLF}");
     if let Some(name) = filename {
         h.push_str(&format!(
             "Content-Disposition: attachment; filename=\"{name}\"{CRLF}"
@@ -130,11 +131,11 @@ mod tests {
         assert!(raw.contains("Subject: =?UTF-8?B?"));
         assert!(raw.contains("filename=\"changes_2026_11.csv\""));
         assert!(raw.contains(&STANDARD.encode(b"a,b\n1,2\n")));
-        assert!(raw.lines().all(|l| l.len() <= 998), "no line over the RFC 5322 limit");
-        let subject_words: Vec<&str> = raw
-            .lines()
-            .filter(|l| l.contains("=?UTF-8?B?"))
-            .collect();
+        assert!(
+            raw.lines().all(|l| l.len() <= 998),
+            "no line over the RFC 5322 limit"
+        );
+        let subject_words: Vec<&str> = raw.lines().filter(|l| l.contains("=?UTF-8?B?")).collect();
         assert!(subject_words.iter().all(|w| w.trim().len() <= 75 + 9));
     }
 }

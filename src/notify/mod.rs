@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod chat;
+pub mod digest;
 pub mod mask;
 mod mime;
 pub mod notice;
@@ -178,6 +179,7 @@ pub fn template_samples() -> templates::Samples {
         notice: notice::sample_contexts(),
         okta_alert,
         okta_notice,
+        digest: digest::sample_contexts(),
     }
 }
 

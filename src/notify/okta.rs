@@ -193,7 +193,11 @@ pub fn okta_chat_alert(report: &OktaReport<'_>) -> ChatAlert {
         lines: context
             .attributes
             .into_iter()
-            .map(|name| ChatLine { name, change: None })
+            .map(|name| ChatLine {
+                name,
+                change: None,
+                note: None,
+            })
             .collect(),
     }
 }

@@ -163,7 +163,9 @@ impl Outbox for SesOutbox {
                 let message = RawMessage::builder()
                     .data(Blob::new(raw.into_bytes()))
                     .build()
-                    .map_err(|_| DeliveryError::new(Kind::Build, "the raw message could not be built"))?;
+                    .map_err(|_| {
+                        DeliveryError::new(Kind::Build, "the raw message could not be built")
+                    })?;
                 EmailContent::builder().raw(message).build()
             }
         };

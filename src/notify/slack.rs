@@ -116,7 +116,7 @@ pub(super) fn transport_error(failure: TransportFailure) -> DeliveryError {
 const MAX_BLOCKS: usize = 50;
 const SECTION_CHARS: usize = 3000;
 /// Attribute lines listed at most: a chat message stays readable, the e-mail alert lists every one.
-const MAX_LINES: usize = 40;
+pub const MAX_LINES: usize = 40;
 /// Characters of one attribute's name and of one value in a line, after escaping.
 const NAME_CHARS: usize = 80;
 const VALUE_CHARS: usize = 150;
@@ -203,7 +203,10 @@ fn change_lines(alert: &ChatAlert) -> Vec<String> {
                     escape_slack(old, VALUE_CHARS),
                     escape_slack(new, VALUE_CHARS)
                 ),
-                None => format!("• *{name}*"),
+                None => match &line.note {
+                    Some(note) => format!("• *{name}*: {}", escape_slack(note, 2 * VALUE_CHARS)),
+                    None => format!("• *{name}*"),
+                },
             }
         })
         .collect();

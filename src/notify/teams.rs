@@ -83,7 +83,10 @@ pub fn message(alert: &ChatAlert) -> Value {
                     escape_card(old, FACT_CHARS),
                     escape_card(new, FACT_CHARS)
                 ),
-                None => format!("**{name}**"),
+                None => match &line.note {
+                    Some(note) => format!("**{name}**: {}", escape_card(note, 2 * FACT_CHARS)),
+                    None => format!("**{name}**"),
+                },
             }
         })
         .map(|l| one_line(&l, LINE_CHARS))
@@ -141,6 +144,7 @@ mod tests {
                 .map(|i| ChatLine {
                     name: format!("{i}{worst}"),
                     change: Some((worst.clone(), worst.clone())),
+                    note: None,
                 })
                 .collect(),
         }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::slack::escape_slack;
 
 /// Every template: file name and built-in text.
-pub const BUILT_IN: [(&str, &str); 14] = [
+pub const BUILT_IN: [(&str, &str); 17] = [
     (
         "alert.subject.txt",
         include_str!("../../templates/alert.subject.txt"),
@@ -58,6 +58,12 @@ pub const BUILT_IN: [(&str, &str); 14] = [
         "okta-alert.html",
         include_str!("../../templates/okta-alert.html"),
     ),
+    (
+        "digest.subject.txt",
+        include_str!("../../templates/digest.subject.txt"),
+    ),
+    ("digest.txt", include_str!("../../templates/digest.txt")),
+    ("digest.html", include_str!("../../templates/digest.html")),
 ];
 
 /// The auto-escape mode of Slack texts.
@@ -86,6 +92,7 @@ pub struct Samples {
     pub notice: Vec<minijinja::Value>,
     pub okta_alert: Vec<minijinja::Value>,
     pub okta_notice: Vec<minijinja::Value>,
+    pub digest: Vec<minijinja::Value>,
 }
 
 impl Samples {
@@ -95,6 +102,8 @@ impl Samples {
             &self.okta_alert
         } else if name.starts_with("okta-notice.") {
             &self.okta_notice
+        } else if name.starts_with("digest.") {
+            &self.digest
         } else if name.starts_with("alert.") {
             &self.alert
         } else {
