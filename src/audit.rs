@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::action::{ActionRequest, ActionResponse, WSO2_CLAIM_PREFIX};
 use crate::idempotency::{ReplaySource, StoreState};
+use crate::metrics::Metrics;
 use crate::notify::one_line;
 use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
 use crate::policy::{Change, FailureMode};
@@ -143,6 +144,80 @@ impl Audit {
             total_ms = (total_ms * 1000.0).round() / 1000.0,
             "decision"
         );
+        self.metrics(response, total_ms).emit();
+    }
+
+    /// The decision's metrics: its outcome and latency, the directory, the alert per channel, the notice, repeats.
+    pub fn metrics(&self, response: &ActionResponse, total_ms: f64) -> Metrics {
+        let mut m = Metrics::default();
+        m.count("Decisions", 1).millis("DecisionLatency", total_ms);
+        m.count(
+            match response.status_name() {
+                "SUCCESS" => "SuccessAnswers",
+                "FAILED" => "FailedAnswers",
+                _ => "ErrorAnswers",
+            },
+            1,
+        );
+        if let (Some(check), Some(ms)) = (self.department_check, self.directory_ms) {
+            m.count("DirectoryCalls", 1)
+                .millis("DirectoryLatency", ms as f64);
+            if !matches!(check, "known" | "unknown") {
+                m.count("DirectoryErrors", 1);
+            }
+        }
+        for outcome in &self.alert {
+            m.count(alert_metric(outcome), 1);
+        }
+        match self.duplicate {
+            Some(Duplicate::Replayed(ReplaySource::Local)) => m.count("RepeatsFromMemory", 1),
+            Some(Duplicate::Replayed(_)) => m.count("RepeatsFromTable", 1),
+            _ => &mut m,
+        };
+        if let Some(notice) = &self.notice {
+            m.count(notice_metric(notice), 1);
+        }
+        m
+    }
+}
+
+/// The metric one channel's outcome adds to.
+fn alert_metric(outcome: &ChannelOutcome) -> &'static str {
+    use crate::notify::outcome::Channel;
+    match outcome {
+        ChannelOutcome::Queued { .. } => "AlertsQueued",
+        ChannelOutcome::Sent { channel, .. } => match channel {
+            Channel::Email => "AlertsDeliveredEmail",
+            Channel::Slack => "AlertsDeliveredSlack",
+            Channel::Teams => "AlertsDeliveredTeams",
+            Channel::Queue => "AlertsQueued",
+        },
+        ChannelOutcome::Failed { error, .. }
+            if error.kind == crate::notify::DeliveryErrorKind::Throttled =>
+        {
+            "AlertsThrottled"
+        }
+        _ => "AlertsFailed",
+    }
+}
+
+/// The metric a notice's outcome adds to.
+fn notice_metric(outcome: &NoticeOutcome) -> &'static str {
+    match outcome {
+        NoticeOutcome::Sent { .. } => "NoticesSent",
+        NoticeOutcome::Pending { .. } => "NoticesPending",
+        NoticeOutcome::Skipped(_) => "NoticesSkipped",
+        NoticeOutcome::Channels { slack, email } => {
+            let email_sent = email
+                .as_deref()
+                .is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }));
+            if email_sent || *slack == crate::notify::outcome::DmOutcome::Sent {
+                "NoticesSent"
+            } else {
+                "NoticesFailed"
+            }
+        }
+        _ => "NoticesFailed",
     }
 }
 

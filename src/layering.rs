@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u8)] = &[
     ("action", 0),
     ("telemetry", 0),
+    ("metrics", 0),
     ("text", 0),
     ("claims", 1),
     ("policy", 2),
@@ -21,8 +22,10 @@ const LAYERS: &[(&str, u8)] = &[
     ("idempotency", 3),
     ("audit", 3),
     ("okta_users", 3),
+    ("queue", 3),
     ("pipeline", 4),
     ("hooks", 4),
+    ("consumer", 4),
     ("endpoint", 5),
     ("app", 6),
     ("config", 6),

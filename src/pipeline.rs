@@ -12,9 +12,10 @@ use crate::claims::ClaimSet;
 use crate::directory::{self, Directory, DirectoryError};
 use crate::idempotency::{self, Begin, Idempotency, Pending, PendingKey, Ticket};
 use crate::notify::notice::NoNotice;
-use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
-use crate::notify::{Audience, Notifier, PreparedNotice};
+use crate::notify::outcome::{Channel, ChannelOutcome, NoticeOutcome};
+use crate::notify::{Audience, Notifier, PreparedAlert, PreparedNotice};
 use crate::policy::{self, FailureModes, Limits, Membership, Update};
+use crate::queue::{AlertQueue, QueuedAlert};
 
 /// Everything a request needs, built once at start-up and shared by every request.
 pub struct Pipeline {
@@ -27,6 +28,8 @@ pub struct Pipeline {
     pub deadline: Duration,
     /// `USER_NOTICE_WHEN=commit`: notices wait here for the commit event instead of going out at once.
     pub pending: Option<Arc<Pending>>,
+    /// `ALERT_QUEUE_URL`: alerts go on the queue (the consumer delivers them) instead of out at once.
+    pub queue: Option<Arc<dyn AlertQueue>>,
 }
 
 /// The answer, and what is left to do once it is known.
@@ -272,7 +275,10 @@ impl Pipeline {
         }
         if let Some(alert) = prepared.alert {
             let t = Instant::now();
-            audit.alert = self.notifier.send_alert(alert).await;
+            audit.alert = match &self.queue {
+                Some(queue) => vec![enqueue(queue.as_ref(), alert).await],
+                None => self.notifier.send_alert(alert).await,
+            };
             audit.alert_ms = Some(t.elapsed().as_millis());
             if !audit.alert.iter().all(ChannelOutcome::is_sent) {
                 let (answer, mode) = policy::answer_alert_undelivered(&self.failure_modes);
@@ -332,5 +338,24 @@ pub async fn report_expired(pending: &Pending) {
             ttl_secs = pending.ttl().as_secs(),
             "pending notice expired"
         );
+    }
+}
+
+/// Puts the alert on the queue: delivered as far as the answer goes once SQS has it.
+async fn enqueue(queue: &dyn AlertQueue, alert: PreparedAlert) -> ChannelOutcome {
+    match queue.enqueue(&QueuedAlert::new(alert.into_report())).await {
+        Ok(message_id) => ChannelOutcome::Queued { message_id },
+        Err(error) => {
+            tracing::warn!(
+                target: "profile_guard::alert",
+                error_kind = %error.kind,
+                error = %error.detail,
+                "the alert queue did not take the alert"
+            );
+            ChannelOutcome::Failed {
+                channel: Channel::Queue,
+                error,
+            }
+        }
     }
 }

@@ -76,14 +76,17 @@ where
         line.push_str(meta.level().as_str());
         line.push_str("\",\"target\":");
         push_json_str(&mut line, meta.target());
-        event.record(&mut Fields(&mut line));
+        let embed = meta.target() == crate::metrics::TARGET;
+        event.record(&mut Fields(&mut line, embed));
         line.push_str("}\n");
         writer.write_str(&line)
     }
 }
 
-/// Appends each field as `,"name":value`.
-struct Fields<'a>(&'a mut String);
+/// Appends each field as `,"name":value`. On a metrics line (the second member set), the field
+/// [`crate::metrics::EMBEDDED`] holds members already written as JSON by the metrics module, inserted as they are:
+/// CloudWatch's embedded metric format wants its `_aws` object and the values at the top level of the line.
+struct Fields<'a>(&'a mut String, bool);
 
 impl Fields<'_> {
     fn key(&mut self, field: &Field) {
@@ -95,6 +98,11 @@ impl Fields<'_> {
 
 impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
+        if self.1 && field.name() == crate::metrics::EMBEDDED {
+            self.0.push(',');
+            self.0.push_str(value);
+            return;
+        }
         self.key(field);
         push_json_str(self.0, value);
     }

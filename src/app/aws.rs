@@ -31,7 +31,12 @@ pub(super) use sdk_client;
 pub(super) async fn load(config: &Config, aws: ConfigLoader) -> Option<SdkConfig> {
     let uses_ses = matches!(config.email, EmailTransport::Ses { .. });
     let uses_dynamodb = config.idempotency.table.is_some();
-    if !(uses_ses || uses_dynamodb || needs_secrets_manager(super::secret_sources(config))) {
+    let uses_sqs = config.queue.url.is_some();
+    if !(uses_ses
+        || uses_dynamodb
+        || uses_sqs
+        || needs_secrets_manager(super::secret_sources(config)))
+    {
         return None;
     }
     // Throttling and 5xx are retried with jittered exponential backoff, kept short so that all attempts fit in

@@ -8,7 +8,8 @@ use secrecy::SecretString;
 use super::StartupError;
 use super::aws::sdk_client;
 use crate::auth::{AuthMode, Authenticator, WebhookSignature};
-use crate::config::Config;
+use crate::config::{Config, FunctionRole};
+use crate::consumer::AlertConsumer;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::endpoint::{OktaRoute, Wso2Route};
 use crate::hooks::{OktaHook, Wso2Hook};
@@ -21,6 +22,7 @@ use crate::notify::slack_dm::{DirectMessenger, SlackDm};
 use crate::notify::teams::TeamsWebhook;
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
 use crate::okta_users::{OktaUsers, OktaUsersApi};
+use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretKind, SecretReader};
 
 /// The Users API's share of Okta's 3 s: the address read leaves time to send.
@@ -267,4 +269,28 @@ pub(super) fn okta_route(
         },
         auth: Authenticator::new(AuthMode::ApiKey, &okta.auth_header, Some(&hook_auth)),
     }))
+}
+
+/// The alert queue, when `ALERT_QUEUE_URL` is set.
+pub(super) fn queue(config: &Config, sdk: Option<&SdkConfig>) -> Option<Arc<SqsQueue>> {
+    let (url, sdk) = (config.queue.url.as_ref()?, sdk?);
+    let client = sdk_client!(aws_sdk_sqs, sdk, config.aws.sqs_endpoint.as_ref());
+    Some(Arc::new(SqsQueue::new(client, url.clone())))
+}
+
+/// The consumer, when this process delivers queued alerts: the consumer function, or a local process with a queue.
+pub(super) fn consumer(
+    config: &Config,
+    notifier: &Arc<Notifier>,
+    idempotency: &Idempotency,
+) -> Option<Arc<AlertConsumer>> {
+    let consumes = config.queue.role == FunctionRole::AlertConsumer || config.queue.url.is_some();
+    consumes.then(|| {
+        Arc::new(AlertConsumer::new(
+            Arc::clone(notifier),
+            idempotency.clone(),
+            config.queue.digest_threshold,
+            config.queue.send_rate,
+        ))
+    })
 }

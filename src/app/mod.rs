@@ -3,6 +3,7 @@
 
 mod aws;
 mod components;
+mod lambda_consumer;
 
 use std::sync::Arc;
 
@@ -10,11 +11,12 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 
 use crate::auth::AuthMode;
 use crate::claims::ClaimSet;
-use crate::config::Config;
+use crate::config::{Config, FunctionRole};
 use crate::endpoint::{AppState, ServeLimits, router, serve, shutdown_signal};
 use crate::notify::templates::TemplateError;
 use crate::notify::{EmailTransport, Notifier};
 use crate::pipeline::Pipeline;
+use crate::queue::AlertQueue;
 use crate::secrets::{SecretError, SecretSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("the Lambda runtime failed: {0}")]
     Lambda(String),
+    #[error("FUNCTION_ROLE=alert-consumer: the consumer could not be built")]
+    NoConsumer,
 }
 
 /// Builds the shared state with the AWS SDK's default credential chain.
@@ -60,6 +64,8 @@ pub async fn build_state_with(
     log_configuration(config, directory.describe(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     let pending = components::pending(config, sdk.as_ref());
+    let queue = components::queue(config, sdk.as_ref());
+    let consumer = components::consumer(config, &notifier, &idempotency);
     let wso2 = components::wso2_route(
         config,
         &notifier,
@@ -84,11 +90,14 @@ pub async fn build_state_with(
             failure_modes: config.failure_modes,
             deadline: config.deadline,
             pending,
+            queue: queue.clone().map(|q| q as Arc<dyn AlertQueue>),
         },
         auth: components::authenticator(config, secrets.auth_credential.as_ref()),
         max_body_bytes: config.limits.max_body_bytes,
         okta,
         wso2,
+        consumer,
+        queue,
     })
 }
 
@@ -165,11 +174,25 @@ fn sorted_claims(set: &ClaimSet) -> String {
 /// Serves until stopped: under the Lambda runtime when inside Lambda, otherwise on `LISTEN_ADDR` until SIGTERM or
 /// Ctrl-C.
 pub async fn run(config: Config) -> Result<(), StartupError> {
-    let app = router(Arc::new(build_state(&config).await?));
+    let state = build_state(&config).await?;
+    let background = state.consumer.clone().zip(state.queue.clone());
+    if config.in_lambda && config.queue.role == FunctionRole::AlertConsumer {
+        let consumer = state.consumer.clone().ok_or(StartupError::NoConsumer)?;
+        return lambda_consumer::run(consumer).await;
+    }
+    let app = router(Arc::new(state));
     if config.in_lambda {
         return lambda_http::run(app)
             .await
             .map_err(|e| StartupError::Lambda(e.to_string()));
+    }
+    // Outside Lambda the same process also drains the alert queue, as the template's second function does.
+    if let Some((consumer, queue)) = background {
+        tokio::spawn(crate::consumer::local::run(
+            consumer,
+            queue,
+            shutdown_signal(),
+        ));
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await

@@ -13,6 +13,8 @@ pub struct AwsSettings {
     pub secrets_endpoint: Option<String>,
     /// `AWS_ENDPOINT_URL_DYNAMODB`, else `AWS_ENDPOINT_URL`.
     pub dynamodb_endpoint: Option<String>,
+    /// `AWS_ENDPOINT_URL_SQS`, else `AWS_ENDPOINT_URL`.
+    pub sqs_endpoint: Option<String>,
 }
 
 /// `AWS_REGION`, else `AWS_DEFAULT_REGION` (the names the SDK reads).
@@ -28,12 +30,16 @@ pub(super) fn settings(r: &Reader<'_>) -> Result<AwsSettings, ConfigError> {
         secrets_endpoint: r
             .get("AWS_ENDPOINT_URL_SECRETS_MANAGER")
             .or_else(|| endpoint.clone()),
-        dynamodb_endpoint: r.get("AWS_ENDPOINT_URL_DYNAMODB").or(endpoint),
+        dynamodb_endpoint: r
+            .get("AWS_ENDPOINT_URL_DYNAMODB")
+            .or_else(|| endpoint.clone()),
+        sqs_endpoint: r.get("AWS_ENDPOINT_URL_SQS").or(endpoint),
     };
     for (var, url) in [
         ("AWS_ENDPOINT_URL_SESV2", &aws.ses_endpoint),
         ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &aws.secrets_endpoint),
         ("AWS_ENDPOINT_URL_DYNAMODB", &aws.dynamodb_endpoint),
+        ("AWS_ENDPOINT_URL_SQS", &aws.sqs_endpoint),
     ] {
         if let Some(url) = url {
             reqwest::Url::parse(url)

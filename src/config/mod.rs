@@ -13,6 +13,7 @@ mod endpoint;
 mod idempotency;
 mod notice;
 mod okta;
+mod queue;
 mod reader;
 mod rules;
 mod wso2_webhook;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use aws::AwsSettings;
 pub use okta::OktaSettings;
+pub use queue::{FunctionRole, QueueSettings};
 
 use crate::auth::AuthSettings;
 use crate::claims::ClaimSet;
@@ -74,6 +76,8 @@ pub struct Config {
     pub okta: OktaSettings,
     /// `WSO2_WEBHOOK_SECRET` / `_SECRET`: turns on `/hooks/wso2` (WSO2 / Asgardeo webhooks).
     pub wso2_webhook_secret: Option<SecretSource>,
+    /// Queued alerts and the consumer.
+    pub queue: QueueSettings,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
     pub template_dir: Option<PathBuf>,
     pub aws: AwsSettings,
@@ -100,13 +104,17 @@ impl Config {
         alert.recipients = alerts::recipients(&r, in_lambda, alert.channels)?;
         let email = email::transport(&r, in_lambda, &alert, &notice)?;
         let idempotency = idempotency::settings(&r)?;
-        let auth = endpoint::auth(&r, in_lambda)?;
+        let queue = queue::settings(&r)?;
+        // The consumer function takes no HTTP calls: it needs no caller authentication.
+        let serves_http = in_lambda && queue.role == FunctionRole::Api;
+        let auth = endpoint::auth(&r, serves_http)?;
         let failure_modes = endpoint::failure_modes(&r)?;
         let okta = okta::settings(&r)?;
         let table = idempotency.table.as_deref();
         let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
         let aws = aws::settings(&r)?;
         rules::table_needs_region(idempotency.table.as_deref(), aws.region.as_deref())?;
+        rules::queue_needs_region(queue.url.as_deref(), aws.region.as_deref())?;
         Ok(Config {
             in_lambda,
             listen_addr,
@@ -122,6 +130,7 @@ impl Config {
             deadline,
             okta,
             wso2_webhook_secret,
+            queue,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
         })

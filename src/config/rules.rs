@@ -153,6 +153,19 @@ pub(super) fn basic_credential_is_a_pair(
 }
 
 /// DynamoDB is regional: a shared idempotency table needs its region.
+pub(super) fn queue_needs_region(
+    queue: Option<&str>,
+    region: Option<&str>,
+) -> Result<(), ConfigError> {
+    if queue.is_some() && region.is_none() {
+        return Err(ConfigError::new(
+            "AWS_REGION",
+            "is required when ALERT_QUEUE_URL is set: the SQS region",
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn table_needs_region(
     table: Option<&str>,
     region: Option<&str>,

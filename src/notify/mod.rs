@@ -13,6 +13,7 @@ mod notifier;
 pub mod okta;
 pub mod outbox;
 pub mod outcome;
+pub mod pace;
 pub mod slack;
 pub mod slack_dm;
 pub mod teams;

@@ -81,6 +81,13 @@ pub struct Prepared {
     pub notice: PreparedNotice,
 }
 
+impl PreparedAlert {
+    /// The report alone, for the alert queue (the consumer renders each channel's message).
+    pub fn into_report(self) -> ChangeReport {
+        self.report
+    }
+}
+
 impl Notifier {
     /// Who hears of `update`, given its sensitive changes.
     pub fn audience<'a>(

@@ -14,6 +14,8 @@ pub enum Channel {
     Email,
     Slack,
     Teams,
+    /// The alert queue (`ALERT_QUEUE_URL`), on the request path.
+    Queue,
 }
 
 impl Channel {
@@ -22,6 +24,7 @@ impl Channel {
             Channel::Email => "email",
             Channel::Slack => "slack",
             Channel::Teams => "teams",
+            Channel::Queue => "queue",
         }
     }
 }
@@ -43,11 +46,17 @@ pub enum ChannelOutcome {
         channel: Channel,
         template: &'static str,
     },
+    /// `ALERT_QUEUE_URL`: SQS accepted the alert (its message id); the consumer delivers it on every channel.
+    Queued { message_id: String },
 }
 
 impl ChannelOutcome {
+    /// Taken by the channel, or durably on its way to every channel (queued).
     pub fn is_sent(&self) -> bool {
-        matches!(self, ChannelOutcome::Sent { .. })
+        matches!(
+            self,
+            ChannelOutcome::Sent { .. } | ChannelOutcome::Queued { .. }
+        )
     }
 }
 
@@ -71,6 +80,7 @@ impl fmt::Display for ChannelOutcome {
             ChannelOutcome::NotRendered { channel, template } => {
                 write!(f, "{}:failed:template:{template}", channel.as_str())
             }
+            ChannelOutcome::Queued { message_id } => write!(f, "queue:queued:{message_id}"),
         }
     }
 }

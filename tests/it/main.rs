@@ -18,6 +18,7 @@ mod notice;
 mod okta;
 mod once_per_change;
 mod property;
+mod queue;
 mod refusals;
 mod secrets_shapes;
 mod ses;

@@ -16,7 +16,7 @@ mod logs;
 mod moto;
 
 pub use logs::{Captured, capture};
-pub use moto::{SesScope, moto, moto_sdk};
+pub use moto::{SesScope, moto, moto_sdk, sqs_queue};
 
 /// An answer as the identity server sees it.
 #[derive(Debug)]
@@ -28,6 +28,10 @@ pub struct Answer {
 
 pub struct TestApp {
     pub router: axum::Router,
+    /// The consumer of the alert queue, when the configuration has one.
+    pub consumer: Option<Arc<profile_guard::consumer::AlertConsumer>>,
+    /// The alert queue, when the configuration has one.
+    pub queue: Option<Arc<profile_guard::queue::SqsQueue>>,
 }
 
 impl TestApp {
@@ -56,6 +60,8 @@ impl TestApp {
             .expect("state builds");
         adjust(&mut state);
         TestApp {
+            consumer: state.consumer.clone(),
+            queue: state.queue.clone(),
             router: router(Arc::new(state)),
         }
     }

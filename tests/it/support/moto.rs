@@ -116,21 +116,12 @@ impl SesScope {
             .await
             .map(|b| serde_json::from_slice(&b).expect("data.json is JSON"))
             .expect("data.json reads");
-        data["ses"]["Message"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        // Simple messages and raw ones (with attachments) are kept apart.
+        ["Message", "RawMessage"]
+            .iter()
+            .flat_map(|kind| data["ses"][kind].as_array().cloned().unwrap_or_default())
             .filter(|m| m["source"] == self.sender.as_str())
-            .map(|m| SentMail {
-                to: m["destinations"]["ToAddresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect(),
-                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
-                body: m["body"].as_str().unwrap_or_default().to_owned(),
-            })
+            .map(|m| sent_mail(&m))
             .collect()
     }
 }
@@ -159,8 +150,93 @@ impl SesScope {
 pub struct SentMail {
     pub to: Vec<String>,
     pub subject: String,
-    /// The HTML part (the emulator keeps only that one when both are sent).
+    /// The HTML part (the emulator keeps only that one when both are sent); a raw message's whole MIME text.
     pub body: String,
+    /// A raw message's attachments, decoded: file name and content.
+    pub attachments: Vec<(String, String)>,
+}
+
+/// One message as the emulator keeps it: simple (subject, body) or raw (the MIME text, read here).
+fn sent_mail(m: &Value) -> SentMail {
+    let to = m["destinations"]["ToAddresses"]
+        .as_array()
+        .or(m["destinations"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    match m["raw_data"].as_str() {
+        Some(raw) => SentMail {
+            to,
+            subject: header(raw, "Subject"),
+            body: raw.to_owned(),
+            attachments: attachments(raw),
+        },
+        None => SentMail {
+            to,
+            subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+            body: m["body"].as_str().unwrap_or_default().to_owned(),
+            attachments: Vec::new(),
+        },
+    }
+}
+
+/// A header of a raw message, RFC 2047 words decoded.
+fn header(raw: &str, name: &str) -> String {
+    use base64::Engine;
+    let mut value = String::new();
+    let mut lines = raw.split("\r\n");
+    let prefix = format!("{name}: ");
+    while let Some(line) = lines.next() {
+        if let Some(first) = line.strip_prefix(&prefix) {
+            value.push_str(first);
+            for more in lines.by_ref() {
+                match more.strip_prefix(' ') {
+                    Some(cont) => value.push_str(cont),
+                    None => break,
+                }
+            }
+            break;
+        }
+    }
+    let words: Vec<&str> = value.split("?==?").collect();
+    if !value.starts_with("=?UTF-8?B?") {
+        return value;
+    }
+    words
+        .iter()
+        .map(|w| {
+            w.trim_start_matches("=?UTF-8?B?")
+                .trim_end_matches("?=")
+                .trim_start_matches("UTF-8?B?")
+        })
+        .filter_map(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .collect()
+}
+
+/// The attachments of a raw message: each part with a file name, its base64 body decoded.
+fn attachments(raw: &str) -> Vec<(String, String)> {
+    use base64::Engine;
+    raw.split("\r\n--")
+        .filter_map(|part| {
+            let (head, body) = part.split_once("\r\n\r\n")?;
+            let name = head
+                .split("filename=\"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .to_owned();
+            let data: String = body
+                .split("\r\n")
+                .take_while(|l| !l.starts_with("--"))
+                .collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .ok()?;
+            Some((name, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
 }
 
 pub async fn ses_client(endpoint: &str) -> aws_sdk_sesv2::Client {
@@ -183,4 +259,24 @@ pub async fn moto_sdk() -> aws_config::SdkConfig {
         .endpoint_url(&moto().endpoint)
         .load()
         .await
+}
+
+/// A fresh queue in the emulator, with a short visibility timeout so that tests see redeliveries.
+pub async fn sqs_queue(visibility_secs: u32) -> String {
+    let sdk = moto_sdk().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let name = format!("pg-alerts-{}", uuid::Uuid::new_v4().simple());
+    client
+        .create_queue()
+        .queue_name(&name)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            visibility_secs.to_string(),
+        )
+        .send()
+        .await
+        .expect("queue created in the emulator")
+        .queue_url()
+        .expect("the emulator names the queue's URL")
+        .to_owned()
 }

@@ -1,0 +1,8 @@
+//! The alert queue (`ALERT_QUEUE_URL`): the request path puts each alert on Amazon SQS and answers once SQS has it;
+//! the consumer delivers it. A message is one alert, as plain data.
+
+mod message;
+mod sqs;
+
+pub use message::{QueuedAlert, Unreadable};
+pub use sqs::{AlertQueue, Received, SqsQueue};

@@ -1,0 +1,142 @@
+//! Amazon SQS through its SDK client, built once at start-up (its endpoint overridable with
+//! `AWS_ENDPOINT_URL_SQS`).
+
+use async_trait::async_trait;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+
+use super::QueuedAlert;
+use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
+
+/// Where the request path puts alerts.
+#[async_trait]
+pub trait AlertQueue: Send + Sync {
+    /// Puts the alert on the queue; SQS's message id once it has it.
+    async fn enqueue(&self, alert: &QueuedAlert) -> Result<String, DeliveryError>;
+}
+
+/// One message taken from the queue (the local consumer loop; in Lambda the event source takes them).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: String,
+    pub receipt: String,
+    pub body: String,
+}
+
+pub struct SqsQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SqsQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: String) -> Self {
+        SqsQueue { client, url }
+    }
+
+    /// Up to `max` (at most 10) messages, waiting up to `wait_secs` for the first (long polling).
+    pub async fn receive(&self, max: i32, wait_secs: i32) -> Result<Vec<Received>, DeliveryError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max.clamp(1, 10))
+            .wait_time_seconds(wait_secs.clamp(0, 20))
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(out
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                Some(Received {
+                    id: m.message_id()?.to_owned(),
+                    receipt: m.receipt_handle()?.to_owned(),
+                    body: m.body().unwrap_or_default().to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    /// Deletes delivered messages, ten a call.
+    pub async fn delete(&self, done: &[&Received]) -> Result<(), DeliveryError> {
+        for chunk in done.chunks(10) {
+            let entries: Vec<DeleteMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&m.receipt)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            self.client
+                .delete_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| classify(&e))?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AlertQueue for SqsQueue {
+    async fn enqueue(&self, alert: &QueuedAlert) -> Result<String, DeliveryError> {
+        let out = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(alert.to_json())
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        Ok(out.message_id().unwrap_or("(none)").to_owned())
+    }
+}
+
+fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
+    match e {
+        SdkError::TimeoutError(_) => {
+            DeliveryError::new(Kind::Timeout, "SQS did not answer in time")
+        }
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            DeliveryError::new(Kind::Timeout, "SQS did not answer in time")
+        }
+        SdkError::DispatchFailure(_) => {
+            DeliveryError::new(Kind::Unreachable, "SQS could not be reached")
+        }
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("unknown").to_owned();
+            DeliveryError::new(sqs_error_kind(&code), code)
+        }
+        SdkError::ResponseError(_) => {
+            DeliveryError::new(Kind::Service, "SQS's answer could not be read")
+        }
+        _ => DeliveryError::new(
+            Kind::Build,
+            "the SQS request could not be built (credentials or region)",
+        ),
+    }
+}
+
+fn sqs_error_kind(code: &str) -> Kind {
+    match code {
+        "ThrottlingException" | "RequestThrottled" | "KmsThrottled" => Kind::Throttled,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "ExpiredToken" => Kind::Credentials,
+        "QueueDoesNotExist"
+        | "AWS.SimpleQueueService.NonExistentQueue"
+        | "InvalidMessageContents"
+        | "InvalidParameterValue"
+        | "UnsupportedOperation" => Kind::Rejected,
+        _ => Kind::Service,
+    }
+}
