@@ -318,6 +318,47 @@ def hook_event(name, path, method, agent, extra, body, query=""):
     return event
 
 
+def queued_alert(tenant, n, at=1795489200):
+    """One alert as the endpoint queues it (ALERT_QUEUE_URL): the report, values already masked."""
+    return {"v": 1, "tenant": tenant, "report": {
+        "request_id": f"queued-{tenant.split()[0]}-{n}", "user_id": f"user-{n:04d}", "shared_user_id": None,
+        "tenant": tenant, "organization": None, "user_store": "DEFAULT", "initiator": "APPLICATION",
+        "at": {"secs_since_epoch": at + n, "nanos_since_epoch": 0},
+        "attributes": [{"name": "Department", "uri": "http://wso2.org/claims/department",
+                        "old": "S***", "new": "E***"}],
+        "values": "masked"}}
+
+
+def sqs_event(records):
+    """An SQS event as Lambda's event source hands it to the consumer function."""
+    return {"Records": [{
+        "messageId": message_id, "receiptHandle": f"AQEB{message_id}", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795489200000",
+                       "SenderId": "AROAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1795489200001"},
+        "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:profile-guard-AlertQueue",
+        "awsRegion": "eu-west-1"} for message_id, body in records]}
+
+
+def sqs_scenarios():
+    """(name, records as (message id, body), the ids the consumer must report failed)."""
+    def records(tenant, count, prefix):
+        return [(f"{prefix}-{n:04d}-4000-8000-000000000000", json.dumps(queued_alert(tenant, n)))
+                for n in range(count)]
+    yield "sqs-single-alerts", records("small.example (7001)", 2, "5b1c0e2a-0001"), []
+    yield "sqs-digest", records("reorg.example (7002)", 7, "5b1c0e2a-0002"), []
+    bad = ("5b1c0e2a-0003-0000-4000-8000-000000000000", "not a queued alert")
+    yield "sqs-unreadable-record", [bad], [bad[0]]
+
+
+def write_consumer_expected(path, failed):
+    expected = {"answer": {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}}
+    emails = recorded_emails(path)
+    if emails is not None:
+        expected["emails"] = emails
+    path.write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
+
+
 def write_expected(path, status, answer):
     if answer is None:
         headers = {}
@@ -360,6 +401,9 @@ def main():
         event = hook_event(name, "/hooks/okta", method, "Okta Event Hooks", headers, text)
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
         write_expected(EVENTS / f"{name}.expected.json", status, answer)
+    for name, records, failed in sqs_scenarios():
+        (EVENTS / f"{name}.json").write_text(json.dumps(sqs_event(records), indent=2) + "\n")
+        write_consumer_expected(EVENTS / f"{name}.expected.json", failed)
     for name, method, query, headers, body, status, answer in wso2_scenarios():
         event = hook_event(name, "/hooks/wso2", method, "WSO2 Event Publisher", headers, body, query)
         (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")

@@ -6,17 +6,19 @@ Subcommands:
   wait-http URL SECONDS              wait until URL answers (any HTTP status); exit 1 on time-out
   wait-port PORT SECONDS             wait until 127.0.0.1:PORT accepts TCP connections; exit 1 on time-out
   create-identity ENDPOINT IDENTITY  SES v2 CreateEmailIdentity against a local emulator (moto)
-  ses-count ENDPOINT                 print how many messages the emulator holds
+  ses-ids ENDPOINT                   print the ids of the messages the emulator holds, comma-separated
   ses-check ENDPOINT SENDER EXPECTED...
                                      check that it holds as many messages as the EXPECTED files list, all
                                      from SENDER
   create-table ENDPOINT NAME         create the once-per-change DynamoDB table (key id, TTL expiration) in moto
-  template-env TEMPLATE [K=V ...]    print the function's environment as template.yaml sets it, one KEY=VALUE per
-                                     line: K=V sets a parameter (or, for an upper-case K, the variable itself);
-                                     other parameters take their defaults
-  compare EXPECTED ACTUAL ENDPOINT SINCE TEAM
+  template-env TEMPLATE [@Function=ID] [K=V ...]
+                                     print a function's environment as template.yaml sets it (the first function,
+                                     or the one with logical id ID), one KEY=VALUE per line: K=V sets a parameter
+                                     (or, for an upper-case K, the variable itself); others take their defaults
+  compare EXPECTED ACTUAL ENDPOINT BEFORE TEAM
                                      compare a Lambda answer (ACTUAL, the invoke's JSON) and the messages the
-                                     emulator accepted after its first SINCE with an events/*.expected.json file
+                                     emulator accepted since (BEFORE: the ids it held) with an events/*.expected.json
+                                     file: an HTTP answer (statusCode, headers, body) or a consumer's (answer)
                                      (TEAM: the security team's addresses, comma-separated, which expected files
                                      write SECURITY_TEAM_EMAILS); print a diff and exit 1 when they differ
 
@@ -96,8 +98,19 @@ def ses_messages(endpoint):
     return list(ses.get("Message", [])) + list(ses.get("RawMessage", []))
 
 
-def ses_count(endpoint):
-    print(len(ses_messages(endpoint)))
+def ses_ids(endpoint):
+    print(",".join(m.get("id", "") for m in ses_messages(endpoint)) or "-")
+
+
+def subject_of(message):
+    """A simple message's subject, or a raw one's Subject header (RFC 2047 words decoded)."""
+    if "raw_data" not in message:
+        return message.get("subject", "")
+    import email
+    from email.header import decode_header, make_header
+
+    parsed = email.message_from_string(message["raw_data"])
+    return str(make_header(decode_header(parsed.get("Subject", ""))))
 
 
 def ses_check(endpoint, sender, *expected_paths):
@@ -132,7 +145,7 @@ def emails(messages, team):
         addresses = dest.get("ToAddresses", []) if isinstance(dest, dict) else list(dest)
         return [SECURITY_TEAM if a in team else a for a in addresses]
 
-    return sorted(({"to": to(m), "subject": m.get("subject", "")} for m in messages),
+    return sorted(({"to": sorted(set(to(m))), "subject": subject_of(m)} for m in messages),
                   key=lambda e: (e["to"], e["subject"]))
 
 
@@ -180,7 +193,9 @@ def template_env(template, *assignments):
         doc = yaml.load(f, Loader=Loader)
     values = dict(a.split("=", 1) for a in assignments)
     params = doc.get("Parameters", {})
-    functions = [r for r in doc["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"]
+    wanted = values.pop("@Function", None)
+    functions = [r for (name, r) in doc["Resources"].items()
+                 if r.get("Type") == "AWS::Serverless::Function" and wanted in (None, name)]
     variables = functions[0]["Properties"]["Environment"]["Variables"]
     out = {}
     for key, raw in variables.items():
@@ -229,8 +244,8 @@ def emails_sorted(listed):
     return sorted(listed, key=lambda e: (e.get("to"), e.get("subject")))
 
 
-def compare(expected_path, actual_path, endpoint, since, team):
-    """The answer in ACTUAL and the messages the emulator accepted after the first SINCE, against EXPECTED."""
+def compare(expected_path, actual_path, endpoint, before, team):
+    """The answer in ACTUAL and the messages the emulator accepted since BEFORE, against EXPECTED."""
     with open(expected_path) as f:
         expected = json.load(f)
     with open(actual_path) as f:
@@ -240,6 +255,24 @@ def compare(expected_path, actual_path, endpoint, since, team):
     except ValueError:
         print(f"  the answer is not JSON: {text.strip()[:500]}")
         sys.exit(1)
+    seen = set(before.split(","))
+    sent = emails([m for m in ses_messages(endpoint) if m.get("id") not in seen], set(team.split(",")))
+    diffs = answer_diffs(expected, actual) + email_diffs(expected, expected_path, sent)
+    for d in diffs:
+        print(f"  {d}")
+    if not diffs:
+        print(f"e-mails: {len(sent)}")
+    sys.exit(1 if diffs else 0)
+
+
+def answer_diffs(expected, actual):
+    if "answer" in expected:
+        # A consumer's answer: the records to redeliver, in any order.
+        def failed(a):
+            return sorted(f["itemIdentifier"] for f in (a or {}).get("batchItemFailures", []))
+        if failed(actual) != failed(expected["answer"]):
+            return [f"answer: expected {json.dumps(expected['answer'])}, got {json.dumps(actual)}"]
+        return []
     got = normalise(actual)
     want = {
         "statusCode": expected.get("statusCode"),
@@ -256,18 +289,18 @@ def compare(expected_path, actual_path, endpoint, since, team):
     if got["body"] != want["body"]:
         diffs.append("body: expected " + json.dumps(want["body"], sort_keys=True))
         diffs.append("      got      " + json.dumps(got["body"], sort_keys=True))
-    sent = emails(ses_messages(endpoint)[int(since):], set(team.split(",")))
+    return diffs
+
+
+def email_diffs(expected, expected_path, sent):
+    diffs = []
     if "emails" not in expected:
         diffs.append(f"no \"emails\" in {expected_path}: record them (see scripts/events.py)")
     elif sent != emails_sorted(expected["emails"]):
         want_emails = emails_sorted(expected["emails"])
         diffs.append("emails: expected " + json.dumps(want_emails, sort_keys=True))
         diffs.append("        got      " + json.dumps(sent, sort_keys=True))
-    for d in diffs:
-        print(f"  {d}")
-    if not diffs:
-        print(f"e-mails: {len(sent)}")
-    sys.exit(1 if diffs else 0)
+    return diffs
 
 
 COMMANDS = {
@@ -275,7 +308,7 @@ COMMANDS = {
     "wait-http": (wait_http, 2),
     "wait-port": (wait_port, 2),
     "create-identity": (create_identity, 2),
-    "ses-count": (ses_count, 1),
+    "ses-ids": (ses_ids, 1),
     "compare": (compare, 5),
     "create-table": (create_table, 2),
 }

@@ -9,10 +9,13 @@
 #      webhook routes on with the samples' secrets) and the AWS endpoints
 #      pointed at moto. The binary is the one `cargo test --test it` builds (`make test` has built it by now);
 #      `cargo test --no-run --test it` below only makes sure it is current, so nothing is compiled twice.
-#   3. Every events/*.json API Gateway event (HTTP API v2 and REST API v1) is invoked through the emulator, and the
-#      answer and the e-mails SES accepted meanwhile are compared with events/NAME.expected.json: status code,
-#      content type, body as JSON, and each e-mail's recipients and subject (tests/it/events.rs checks the same
-#      file). At the end, all messages together: as many as the events expect, all from the sender.
+#   3. The consumer of the alert queue runs the same way, as a second function (FUNCTION_ROLE=alert-consumer, the
+#      environment template.yaml gives ConsumerFunction) under a second emulator.
+#   4. Every events/*.json event is invoked: API Gateway events (HTTP API v2 and REST API v1) on the endpoint, SQS
+#      events (events/sqs-*.json) on the consumer. The answer and the e-mails SES accepted meanwhile are compared
+#      with events/NAME.expected.json: status code, content type and body (or the consumer's batchItemFailures),
+#      and each e-mail's recipients and subject (tests/it/events.rs checks the same file). At the end, all messages
+#      together: as many as the events expect, all from the sender.
 #
 # Exit status 0 only when everything passed. moto, the emulator and the function are stopped on every exit.
 # Knobs: INVOKE_TIMEOUT (seconds per invoke, default 60), KEEP_LOGS=1 (keep the temporary directory with the logs).
@@ -41,7 +44,11 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/profile-guard-smoke.XXXXXX")
 MOTO_PID=
 EMULATOR_PID=
 FUNCTION_PID=
+CONSUMER_EMULATOR_PID=
+CONSUMER_PID=
 cleanup() {
+  stop_pid "$CONSUMER_PID"
+  stop_pid "$CONSUMER_EMULATOR_PID"
   stop_pid "$FUNCTION_PID"
   stop_pid "$EMULATOR_PID"
   stop_pid "$MOTO_PID"
@@ -52,7 +59,7 @@ trap 'exit 130' INT TERM
 
 fail_start() {
   echo "error: $1" >&2
-  for log in emulator function; do
+  for log in emulator function consumer-emulator consumer; do
     if [ -s "$TMP/$log.log" ]; then
       echo "--- last lines of the $log:" >&2
       tail -n 40 "$TMP/$log.log" >&2
@@ -68,40 +75,57 @@ MOTO=http://127.0.0.1:$MOTO_PORT
 "$PY" "$HELPER" create-identity "$MOTO" "$SENDER" || fail_start "could not create the SES identity"
 "$PY" "$HELPER" create-table "$MOTO" "$TABLE" || fail_start "could not create the DynamoDB table"
 
-PORT=$("$PY" "$HELPER" free-port)
-cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$PORT" \
-  >"$TMP/emulator.log" 2>&1 </dev/null &
-EMULATOR_PID=$!
-"$PY" "$HELPER" wait-port "$PORT" 60 || fail_start "cargo lambda watch did not start listening"
+# start_function NAME TEMPLATE_ASSIGNMENTS...: a runtime emulator on a free port and the debug binary under it, with
+# the environment template.yaml gives that function, then what Lambda itself provides, every AWS endpoint on moto.
+# With --only-lambda-apis the emulator serves one function named "_", its runtime API under /.rt. Sets
+# STARTED_PORT, STARTED_EMULATOR and STARTED_FUNCTION.
+start_function() {
+  local name=$1
+  shift
+  STARTED_PORT=$("$PY" "$HELPER" free-port)
+  cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$STARTED_PORT" \
+    >"$TMP/$name-emulator.log" 2>&1 </dev/null &
+  STARTED_EMULATOR=$!
+  "$PY" "$HELPER" wait-port "$STARTED_PORT" 60 || fail_start "cargo lambda watch ($name) did not start listening"
+  "$PY" "$HELPER" template-env template.yaml "$@" >"$TMP/$name.env" \
+    || fail_start "could not derive the $name's environment from template.yaml"
+  printf '%s\n' \
+    AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$STARTED_PORT/.rt" \
+    AWS_LAMBDA_FUNCTION_NAME=_ \
+    'AWS_LAMBDA_FUNCTION_VERSION=$LATEST' \
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
+    AWS_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=testing \
+    AWS_SECRET_ACCESS_KEY=testing \
+    OKTA_HOOK_AUTH=okta-sample-secret \
+    WSO2_WEBHOOK_SECRET=wso2-sample-secret \
+    "AWS_ENDPOINT_URL_SESV2=$MOTO" \
+    "AWS_ENDPOINT_URL_DYNAMODB=$MOTO" \
+    "AWS_ENDPOINT_URL_SQS=$MOTO" \
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER=$MOTO" >>"$TMP/$name.env"
+  # Each line is one KEY=VALUE, taken literally (values may hold commas, spaces or `$`).
+  local env_lines
+  mapfile -t env_lines <"$TMP/$name.env"
+  env -i PATH="$PATH" "${env_lines[@]}" "$FUNCTION" >"$TMP/$name.log" 2>&1 </dev/null &
+  STARTED_FUNCTION=$!
+}
 
-# --- the function ------------------------------------------------------------------------------------------------
-# Its environment: what template.yaml sets, then what Lambda itself provides, with every AWS endpoint on moto.
-# With --only-lambda-apis the emulator serves one function named "_", its runtime API under /.rt.
-"$PY" "$HELPER" template-env template.yaml \
-  AlertSender="$SENDER" SecurityTeamEmails="$RECIPIENT" AuthMode=none IDEMPOTENCY_TABLE="$TABLE" \
-  >"$TMP/function.env" || fail_start "could not derive the function's environment from template.yaml"
-printf '%s\n' \
-  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt" \
-  AWS_LAMBDA_FUNCTION_NAME=_ \
-  'AWS_LAMBDA_FUNCTION_VERSION=$LATEST' \
-  AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 \
-  AWS_REGION=us-east-1 \
-  AWS_ACCESS_KEY_ID=testing \
-  AWS_SECRET_ACCESS_KEY=testing \
-  OKTA_HOOK_AUTH=okta-sample-secret \
-  WSO2_WEBHOOK_SECRET=wso2-sample-secret \
-  "AWS_ENDPOINT_URL_SESV2=$MOTO" \
-  "AWS_ENDPOINT_URL_DYNAMODB=$MOTO" \
-  "AWS_ENDPOINT_URL_SECRETS_MANAGER=$MOTO" >>"$TMP/function.env"
-# Each line is one KEY=VALUE, taken literally (values may hold commas, spaces or `$`).
-mapfile -t FUNCTION_ENV <"$TMP/function.env"
-env -i PATH="$PATH" "${FUNCTION_ENV[@]}" "$FUNCTION" >"$TMP/function.log" 2>&1 </dev/null &
-FUNCTION_PID=$!
-echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime API on 127.0.0.1:$PORT, function $FUNCTION"
+# The endpoint: parameter defaults, test addresses, AUTH_MODE=none since the action events carry no credentials.
+start_function function AlertSender="$SENDER" SecurityTeamEmails="$RECIPIENT" AuthMode=none \
+  IDEMPOTENCY_TABLE="$TABLE" ALERT_QUEUE_URL=
+PORT=$STARTED_PORT EMULATOR_PID=$STARTED_EMULATOR FUNCTION_PID=$STARTED_FUNCTION
+# The consumer of the alert queue.
+start_function consumer @Function=ConsumerFunction AlertSender="$SENDER" SecurityTeamEmails="$RECIPIENT" \
+  IDEMPOTENCY_TABLE="$TABLE"
+CONSUMER_PORT=$STARTED_PORT CONSUMER_EMULATOR_PID=$STARTED_EMULATOR CONSUMER_PID=$STARTED_FUNCTION
+echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime APIs on 127.0.0.1:$PORT (endpoint) and" \
+  "127.0.0.1:$CONSUMER_PORT (consumer), function $FUNCTION"
 
-invoke() { # invoke EVENT_FILE OUT_FILE
+invoke() { # invoke EVENT_FILE OUT_FILE: SQS events to the consumer, the others to the endpoint
+  local port=$PORT
+  case "$(basename "$1")" in sqs-*) port=$CONSUMER_PORT ;; esac
   curl -sS -m "$INVOKE_TIMEOUT" -H 'content-type: application/json' --data-binary @"$1" \
-    "http://127.0.0.1:$PORT/2015-03-31/functions/_/invocations" >"$2" 2>"$2.err"
+    "http://127.0.0.1:$port/2015-03-31/functions/_/invocations" >"$2" 2>"$2.err"
 }
 
 mapfile -t EVENTS < <(ls events/*.json | grep -v '\.expected\.json$' | sort)
@@ -115,7 +139,8 @@ for event in "${EVENTS[@]}"; do
   expected=events/$name.expected.json
   out=$TMP/$name.out
   kill -0 "$FUNCTION_PID" 2>/dev/null || fail_start "the function exited"
-  before=$("$PY" "$HELPER" ses-count "$MOTO") || fail_start "moto stopped answering"
+  kill -0 "$CONSUMER_PID" 2>/dev/null || fail_start "the consumer exited"
+  before=$("$PY" "$HELPER" ses-ids "$MOTO") || fail_start "moto stopped answering"
   invoke "$event" "$out"
   rc=$?
   problems=()
@@ -148,7 +173,7 @@ fi
 
 if [ "$failed" -gt 0 ]; then
   echo "--- audit lines from the function:"
-  grep -h '"profile_guard::audit"' "$TMP/function.log" | tail -n 20
+  grep -h '"profile_guard::audit"' "$TMP/function.log" "$TMP/consumer.log" | tail -n 20
 fi
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]

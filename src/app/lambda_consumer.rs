@@ -25,11 +25,18 @@ pub(super) async fn run(consumer: Arc<AlertConsumer>) -> Result<(), StartupError
         .map_err(|e| StartupError::Lambda(e.to_string()))
 }
 
+/// A batch's time when the runtime gives no usable deadline (a local emulator may send none): well inside the
+/// template's 60 s timeout.
+const FALLBACK_BUDGET: Duration = Duration::from_secs(30);
+
 /// The invocation's deadline (epoch milliseconds) as an instant on this clock.
 fn deadline_of(epoch_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
-    Instant::now() + Duration::from_millis(epoch_ms.saturating_sub(now_ms))
+    match epoch_ms.checked_sub(now_ms).filter(|left| *left > 0) {
+        Some(left) => Instant::now() + Duration::from_millis(left),
+        None => Instant::now() + FALLBACK_BUDGET,
+    }
 }

@@ -11,7 +11,8 @@ use crate::notify::chat::ChatAlert;
 use crate::notify::outcome::Channel;
 use crate::notify::{ChangeReport, DeliveryError, DeliveryErrorKind, alert, digest};
 
-/// Time kept back from the deadline: a send started later might not finish.
+/// Time kept back from the deadline (a send started later might not finish): this much, or a third of what is
+/// left when the invocation is short.
 const MARGIN: Duration = Duration::from_secs(2);
 
 /// What a batch came to, for its audit line and metrics.
@@ -47,9 +48,11 @@ impl AlertConsumer {
         };
         let units = chunks(owned, size);
         let parts = units.len();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let cutoff = deadline - MARGIN.min(left / 3);
         let mut stop: Option<DeliveryError> = None;
         for (i, unit) in units.into_iter().enumerate() {
-            if stop.is_none() && !self.pacer(channel).free_before(deadline - MARGIN).await {
+            if stop.is_none() && !self.pacer(channel).free_before(cutoff).await {
                 stop = Some(DeliveryError::new(
                     DeliveryErrorKind::Timeout,
                     "batch out of time",
@@ -161,7 +164,13 @@ async fn settle(unit: Unit<'_, '_>, retry: bool) {
 
 impl Tally {
     /// The batch's audit line and metrics.
-    pub fn log(&self, records: usize, readable: usize, failed: usize, started: Instant) {
+    pub fn log(
+        &self,
+        records: usize,
+        readable: usize,
+        failed: usize,
+        (started, budget): (Instant, Duration),
+    ) {
         let join = |m: &BTreeMap<&'static str, usize>| {
             m.iter()
                 .map(|(k, v)| format!("{k}:{v}"))
@@ -185,6 +194,7 @@ impl Tally {
             failed_records = failed,
             failures = %failures.join(","),
             total_ms = started.elapsed().as_millis() as u64,
+            budget_ms = budget.as_millis() as u64,
             "alert batch"
         );
         let mut m = Metrics::default();

@@ -68,6 +68,7 @@ impl AlertConsumer {
     /// Delivers a batch; the ids of the records to redeliver (not yet on every channel, or unreadable).
     pub async fn handle(&self, records: &[Record], deadline: Instant) -> Vec<String> {
         let started = Instant::now();
+        let budget = deadline.saturating_duration_since(started);
         let mut failed = BTreeSet::new();
         let mut items: Vec<Item<'_>> = Vec::new();
         for record in records {
@@ -98,7 +99,7 @@ impl AlertConsumer {
             }
             tally.groups += 1;
         }
-        tally.log(records.len(), items.len(), failed.len(), started);
+        tally.log(records.len(), items.len(), failed.len(), (started, budget));
         failed.into_iter().collect()
     }
 
