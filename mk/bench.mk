@@ -10,7 +10,7 @@ ifeq ($(.DEFAULT_GOAL),)
 .DEFAULT_GOAL := bench-help
 endif
 
-.PHONY: bench bench-load load-faults startup-time bench-help
+.PHONY: bench bench-load load-faults load-queue startup-time bench-help
 
 bench: ## in-process request path (Criterion: mean/median; then a p50/p99 loop of 100k calls per case)
 	cd "$(BENCH_ROOT)" && cargo bench --bench request_path
@@ -20,6 +20,9 @@ bench-load: ## local throughput, profile-guard vs a bare axum server, with wrk (
 
 load-faults: ## bounded load against a directory stub that fails ~15% of calls; every answer checked, RSS sampled
 	cd "$(BENCH_ROOT)" && cargo run --quiet --example load_faults
+
+load-queue: ## 2,000 sensitive changes at ~200/s with queued alerts (moto's SQS, the consumer, an SES stub throttling above 14/s)
+	cd "$(BENCH_ROOT)" && cargo run --quiet --example queue_load
 
 startup-time: ## exec to first answered request (local and under the Lambda runtime API), release zip size
 	cd "$(BENCH_ROOT)" && cargo run --quiet --example startup_time

@@ -1,7 +1,10 @@
 //! Amazon SQS through its SDK client, built once at start-up (its endpoint overridable with
 //! `AWS_ENDPOINT_URL_SQS`).
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
@@ -35,12 +38,15 @@ impl SqsQueue {
 
     /// Up to `max` (at most 10) messages, waiting up to `wait_secs` for the first (long polling).
     pub async fn receive(&self, max: i32, wait_secs: i32) -> Result<Vec<Received>, DeliveryError> {
+        let wait = wait_secs.clamp(0, 20);
         let out = self
             .client
             .receive_message()
             .queue_url(&self.url)
             .max_number_of_messages(max.clamp(1, 10))
-            .wait_time_seconds(wait_secs.clamp(0, 20))
+            .wait_time_seconds(wait)
+            .customize()
+            .config_override(longer_than(wait))
             .send()
             .await
             .map_err(|e| classify(&e))?;
@@ -75,6 +81,8 @@ impl SqsQueue {
                 .delete_message_batch()
                 .queue_url(&self.url)
                 .set_entries(Some(entries))
+                .customize()
+                .config_override(longer_than(0))
                 .send()
                 .await
                 .map_err(|e| classify(&e))?;
@@ -96,6 +104,18 @@ impl AlertQueue for SqsQueue {
             .map_err(|e| classify(&e))?;
         Ok(out.message_id().unwrap_or("(none)").to_owned())
     }
+}
+
+/// A receive must outlast its long poll: a client that gives up first leaves the messages SQS handed it invisible
+/// until their visibility timeout, delivered late.
+fn longer_than(wait_secs: i32) -> aws_sdk_sqs::config::Builder {
+    let poll = Duration::from_secs(u64::try_from(wait_secs).unwrap_or(0));
+    aws_sdk_sqs::config::Builder::default().timeout_config(
+        TimeoutConfig::builder()
+            .operation_timeout(poll + Duration::from_secs(10))
+            .operation_attempt_timeout(poll + Duration::from_secs(5))
+            .build(),
+    )
 }
 
 fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
