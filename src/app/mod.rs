@@ -16,7 +16,7 @@ use crate::endpoint::{AppState, ServeLimits, router, serve, shutdown_signal};
 use crate::notify::templates::TemplateError;
 use crate::notify::{EmailTransport, Notifier};
 use crate::pipeline::Pipeline;
-use crate::queue::AlertQueue;
+use crate::queue::{AlertQueue, BatchingQueue};
 use crate::secrets::{SecretError, SecretSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +90,9 @@ pub async fn build_state_with(
             failure_modes: config.failure_modes,
             deadline: config.deadline,
             pending,
-            queue: queue.clone().map(|q| q as Arc<dyn AlertQueue>),
+            queue: queue
+                .clone()
+                .map(|q| Arc::new(BatchingQueue::new(q)) as Arc<dyn AlertQueue>),
         },
         auth: components::authenticator(config, secrets.auth_credential.as_ref()),
         max_body_bytes: config.limits.max_body_bytes,

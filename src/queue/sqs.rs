@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 
 use super::QueuedAlert;
 use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
@@ -61,6 +61,50 @@ impl SqsQueue {
                 })
             })
             .collect())
+    }
+
+    /// Sends up to 10 messages in one call; each message's own result, in order.
+    pub async fn send_batch(&self, bodies: &[&str]) -> Vec<Result<String, DeliveryError>> {
+        let entries: Vec<SendMessageBatchRequestEntry> = bodies
+            .iter()
+            .enumerate()
+            .filter_map(|(i, body)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(*body)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let sent = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(e) => {
+                let error = classify(&e);
+                return bodies.iter().map(|_| Err(error.clone())).collect();
+            }
+        };
+        (0..bodies.len())
+            .map(|i| {
+                let id = i.to_string();
+                if let Some(ok) = out.successful().iter().find(|s| s.id() == id) {
+                    return Ok(ok.message_id().to_owned());
+                }
+                let failed = out.failed().iter().find(|f| f.id() == id);
+                let kind = match failed {
+                    Some(f) if f.sender_fault() => Kind::Rejected,
+                    _ => Kind::Service,
+                };
+                let code = failed.map_or("no result", |f| f.code());
+                Err(DeliveryError::new(kind, code.to_owned()))
+            })
+            .collect()
     }
 
     /// Deletes delivered messages, ten a call.
