@@ -38,13 +38,15 @@ impl BatchingQueue {
 impl AlertQueue for BatchingQueue {
     async fn enqueue(&self, alert: &QueuedAlert) -> Result<String, DeliveryError> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || DeliveryError::new(DeliveryErrorKind::Service, "the queue's sender stopped");
+        let stopped =
+            || DeliveryError::new(DeliveryErrorKind::Service, "the queue's sender stopped");
         self.waiting
             .try_send((alert.to_json(), reply))
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => {
-                    DeliveryError::new(DeliveryErrorKind::Throttled, "too many alerts waiting for the queue")
-                }
+                mpsc::error::TrySendError::Full(_) => DeliveryError::new(
+                    DeliveryErrorKind::Throttled,
+                    "too many alerts waiting for the queue",
+                ),
                 mpsc::error::TrySendError::Closed(_) => stopped(),
             })?;
         answer.await.map_err(|_| stopped())?
