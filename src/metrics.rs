@@ -2,7 +2,7 @@
 //! call and nothing to run. Each line carries the `_aws` directive (namespace, one dimension `Service`, the metric
 //! names and units) and the values beside it, at the top level of the line, as EMF requires.
 
-use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
 
 /// The log target of metric lines.
 pub const TARGET: &str = "profile_guard::metrics";
@@ -46,25 +46,25 @@ impl Metrics {
         self.0.is_empty()
     }
 
-    /// The line's members, without the braces: `"_aws":{…},"Service":"profile-guard","Decisions":1,…`.
+    /// The line's members, without the braces: `"_aws":{…},"Service":"profile-guard","Decisions":1,…`. Written
+    /// straight into one string (every decision writes one): the names are this crate's constants, plain ASCII
+    /// identifiers that need no escaping.
     pub fn members(&self, timestamp_ms: u128) -> String {
-        let definitions: Vec<Value> = self
-            .0
-            .iter()
-            .map(|(name, _, unit)| json!({"Name": name, "Unit": unit.as_str()}))
-            .collect();
-        let mut members = Map::new();
-        members.insert(
-            "_aws".into(),
-            json!({"Timestamp": timestamp_ms as u64, "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE, "Dimensions": [["Service"]], "Metrics": definitions}]}),
+        let mut out = String::with_capacity(160 + self.0.len() * 64);
+        let _ = write!(
+            out,
+            r#""_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":[{{"Namespace":"{NAMESPACE}","Dimensions":[["Service"]],"Metrics":["#
         );
-        members.insert("Service".into(), json!(SERVICE));
-        for (name, value, _) in &self.0 {
-            members.insert((*name).into(), json!(value));
+        for (i, (name, _, unit)) in self.0.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            let _ = write!(out, r#"{comma}{{"Name":"{name}","Unit":"{}"}}"#, unit.as_str());
         }
-        let object = Value::Object(members).to_string();
-        object[1..object.len() - 1].to_owned()
+        let _ = write!(out, r#"]}}]}},"Service":"{SERVICE}""#);
+        for (name, value, _) in &self.0 {
+            let value = if value.is_finite() { *value } else { 0.0 };
+            let _ = write!(out, r#","{name}":{value}"#);
+        }
+        out
     }
 
     /// Writes the line (nothing when there are no values).
@@ -83,6 +83,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn a_line_is_valid_emf() {
