@@ -57,7 +57,11 @@ impl Metrics {
         );
         for (i, (name, _, unit)) in self.0.iter().enumerate() {
             let comma = if i > 0 { "," } else { "" };
-            let _ = write!(out, r#"{comma}{{"Name":"{name}","Unit":"{}"}}"#, unit.as_str());
+            let _ = write!(
+                out,
+                r#"{comma}{{"Name":"{name}","Unit":"{}"}}"#,
+                unit.as_str()
+            );
         }
         let _ = write!(out, r#"]}}]}},"Service":"{SERVICE}""#);
         for (name, value, _) in &self.0 {
