@@ -167,6 +167,7 @@ pub(super) fn notifier(
         values: config.alert.values,
         notice: config.notice.clone(),
         templates: Arc::new(notify::load_templates(config.template_dir.as_deref())?),
+        queued: config.queue.url.is_some(),
     })
 }
 

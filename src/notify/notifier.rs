@@ -34,6 +34,8 @@ pub struct Notifier {
     pub values: ValueDisplay,
     pub notice: NoticeSettings,
     pub templates: Arc<Templates>,
+    /// `ALERT_QUEUE_URL` is set: the request path queues alerts, the consumer renders and sends them.
+    pub queued: bool,
 }
 
 /// Who is to be told about one change, worked out before anything is checked or sent.
@@ -111,9 +113,8 @@ impl Notifier {
         let req = audience.req;
         let alert = (!audience.sensitive.is_empty()).then(|| {
             let report = ChangeReport::new(req, request_id, &audience.sensitive, self.values, now);
-            let email = self
-                .channels
-                .email
+            // A queued alert is rendered by the consumer, per channel: nothing to render on the request path.
+            let email = (self.channels.email && !self.queued)
                 .then(|| alert::security_alert(&self.templates, &report, &self.recipients));
             PreparedAlert { report, email }
         });
