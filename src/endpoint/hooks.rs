@@ -18,7 +18,7 @@ use crate::hooks::{HookAnswer, OktaHook, Wso2Hook};
 use super::call::read_body;
 use super::context::{arrival, call_info};
 use super::refusal::{Refusal, Refused};
-use super::{AppState, JSON};
+use super::{AppState, JSON, PlainTextOnPurpose};
 
 pub const OKTA_PATH: &str = "/hooks/okta";
 pub const WSO2_PATH: &str = "/hooks/wso2";
@@ -45,10 +45,6 @@ pub struct Wso2Route {
     /// Checks each delivery's HMAC signature on the raw body, in constant time.
     pub signature: WebhookSignature,
 }
-
-/// Marks a response that is plain text on purpose (a WebSub challenge), so the JSON guard lets it through.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PlainTextOnPurpose;
 
 pub(super) fn okta_route() -> MethodRouter<Arc<AppState>> {
     get(okta_verify).post(okta_deliver)

@@ -87,6 +87,10 @@ fn action_route(state: &Arc<AppState>) -> MethodRouter<Arc<AppState>> {
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 
+/// Marks a response that is plain text on purpose (a WebSub challenge), so the JSON guard lets it through.
+#[derive(Debug, Clone, Copy)]
+struct PlainTextOnPurpose;
+
 /// An action answer as an HTTP response.
 pub fn into_response(answer: &ActionResponse) -> Response {
     let status =

@@ -209,7 +209,7 @@ pub(super) async fn only_json(response: Response) -> Response {
         || response.status() == StatusCode::NO_CONTENT
         || response
             .extensions()
-            .get::<super::hooks::PlainTextOnPurpose>()
+            .get::<super::PlainTextOnPurpose>()
             .is_some()
     {
         return response;

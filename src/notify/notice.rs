@@ -55,32 +55,7 @@ pub struct NoticeChannels {
     pub slack: bool,
 }
 
-/// Why no notice goes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoNotice {
-    /// `USER_NOTICE=off`.
-    Off,
-    /// `USER_NOTICE=others` and the person made the change themself.
-    MadeByThePerson,
-    /// No watched attribute changes.
-    NothingWatched,
-    /// Neither a current e-mail address nor a username that is one.
-    NoAddress,
-    /// `USER_NOTICE_WHEN=commit`, but the call names no user: no commit event could be matched with it.
-    NoUserId,
-}
-
-impl NoNotice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoNotice::Off => "off",
-            NoNotice::MadeByThePerson => "self_service_not_notified",
-            NoNotice::NothingWatched => "nothing_watched",
-            NoNotice::NoAddress => "no_address",
-            NoNotice::NoUserId => "no_user_id",
-        }
-    }
-}
+pub use super::outcome::NoNotice;
 
 /// Where the notice goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
