@@ -18,6 +18,17 @@ async fn post_all(app: &TestApp, tenant: &str, n: usize) {
     }
 }
 
+/// A Slack incoming webhook at `/hook` that takes every message (after any mock mounted before it with a higher
+/// priority); its URL.
+async fn slack_hook(slack: &MockServer) -> String {
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(slack)
+        .await;
+    format!("{}/hook", slack.uri())
+}
+
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(60)
 }
@@ -81,12 +92,7 @@ async fn records_like(app: &TestApp, queue: &str, n: usize) -> Vec<Record> {
 #[tokio::test]
 async fn a_big_digest_is_split_so_every_change_is_in_exactly_one_message_per_channel() {
     let slack = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/hook"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&slack)
-        .await;
-    let hook = format!("{}/hook", slack.uri());
+    let hook = slack_hook(&slack).await;
     let ses = SesScope::new().await;
     let vars = [
         ("USER_NOTICE", "off"),
@@ -137,12 +143,7 @@ async fn a_failed_channel_is_reported_and_its_retry_sends_only_what_is_missing()
         .with_priority(1)
         .mount(&slack)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/hook"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&slack)
-        .await;
-    let hook = format!("{}/hook", slack.uri());
+    let hook = slack_hook(&slack).await;
     let ses = SesScope::new().await;
     let (app, queue) = queued_app(
         &ses,
