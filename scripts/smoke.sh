@@ -128,7 +128,11 @@ invoke() { # invoke EVENT_FILE OUT_FILE: SQS events to the consumer, the others 
     "http://127.0.0.1:$port/2015-03-31/functions/_/invocations" >"$2" 2>"$2.err"
 }
 
-mapfile -t EVENTS < <(ls events/*.json | grep -v '\.expected\.json$' | sort)
+# The samples as the Rust tests write them: WSO2 deliveries issued now (an older one is refused as a replay).
+SAMPLES=$TMP/events
+SAMPLES_OUT=$SAMPLES cargo test --quiet --test it events::write_samples_issued_now -- --ignored --exact \
+  >"$TMP/samples.log" 2>&1 || { cat "$TMP/samples.log" >&2; fail_start "could not write the samples"; }
+mapfile -t EVENTS < <(ls "$SAMPLES"/*.json | grep -v '\.expected\.json$' | sort)
 [ "${#EVENTS[@]}" -gt 0 ] || fail_start "no events/*.json found"
 
 # --- the replay --------------------------------------------------------------------------------------------------
@@ -136,7 +140,7 @@ pass=0
 failed=0
 for event in "${EVENTS[@]}"; do
   name=$(basename "$event" .json)
-  expected=events/$name.expected.json
+  expected=$SAMPLES/$name.expected.json
   out=$TMP/$name.out
   kill -0 "$FUNCTION_PID" 2>/dev/null || fail_start "the function exited"
   kill -0 "$CONSUMER_PID" 2>/dev/null || fail_start "the consumer exited"

@@ -59,6 +59,10 @@ pub struct Audit {
     pub alert_ms: Option<u128>,
     pub notice: Option<NoticeOutcome>,
     pub notice_ms: Option<u128>,
+    /// `USER_NOTICE_WHEN=commit`, but the notice could not wait for its commit: why (it was sent at once).
+    pub pending_fallback: Option<String>,
+    /// The notice could neither be sent nor kept for later.
+    pub notice_lost: bool,
     pub duplicate: Option<Duplicate>,
     /// Set when the change has nothing to send, so nothing to remember.
     pub untracked: bool,
@@ -132,6 +136,8 @@ impl Audit {
             alert_ms = self.alert_ms.map(|v| v as u64),
             notice = self.notice.as_ref().map(tracing::field::display),
             notice_ms = self.notice_ms.map(|v| v as u64),
+            pending_fallback = self.pending_fallback.as_deref(),
+            notice_lost = self.notice_lost.then_some(true),
             duplicate = self.duplicate.map(Duplicate::as_str),
             idempotency = self.untracked.then_some("skipped"),
             request_id_reused = self.request_id_reused.then_some(true),
@@ -177,9 +183,15 @@ impl Audit {
         if let Some(notice) = &self.notice {
             m.count(notice_metric(notice), 1);
         }
+        if self.notice_lost {
+            m.count(NOTICES_LOST, 1);
+        }
         m
     }
 }
+
+/// The metric of a notice that could neither be sent nor kept (an alarm watches it).
+pub const NOTICES_LOST: &str = "NoticesLost";
 
 /// The metric one channel's outcome adds to.
 fn alert_metric(outcome: &ChannelOutcome) -> &'static str {

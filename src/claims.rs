@@ -22,6 +22,31 @@ pub const DEFAULT_SENSITIVE_CLAIMS: &[&str] = &[
     "department",
 ];
 
+/// Claims WSO2 updates by itself beside the one a person changes, each with the claim it follows: a commit event
+/// may name either or both, so a change is matched by the family, never the exact set.
+const COMPANIONS: &[(&str, &str)] = &[
+    ("http://wso2.org/claims/emailAddresses", EMAIL_CLAIM),
+    (
+        "http://wso2.org/claims/mobileNumbers",
+        "http://wso2.org/claims/mobile",
+    ),
+];
+
+/// The claim a companion claim follows (`emailAddresses` → `emailaddress`); any other claim is its own family.
+pub fn family(uri: &str) -> &str {
+    COMPANIONS
+        .iter()
+        .find(|(companion, _)| *companion == uri)
+        .map_or(uri, |(_, leader)| leader)
+}
+
+/// Whether a change of `uri` is one the person's notice is about: a claim of `set` (or of its family), or the
+/// e-mail address, which always is. The one filter of both sides of a notice: the pre-update call and the commit.
+pub fn is_notice_claim(set: &ClaimSet, uri: &str) -> bool {
+    let family = family(uri);
+    family == EMAIL_CLAIM || set.contains(uri) || set.contains(family)
+}
+
 /// A set of claim URIs, given as full URIs or short names under `http://wso2.org/claims/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimSet(HashSet<String>);

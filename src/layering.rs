@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("directory", 3),
     ("notify", 3),
     ("idempotency", 3),
+    ("pending", 3),
     ("audit", 3),
     ("okta_users", 3),
     ("queue", 3),

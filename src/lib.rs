@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod notify;
 pub mod okta;
 pub mod okta_users;
+pub mod pending;
 pub mod pipeline;
 pub mod policy;
 pub mod queue;

@@ -10,10 +10,11 @@ use crate::action::{ActionRequest, ActionResponse, parse_request};
 use crate::audit::{Audit, CallInfo, Duplicate, short_name};
 use crate::claims::ClaimSet;
 use crate::directory::{self, Directory, DirectoryError};
-use crate::idempotency::{self, Begin, Idempotency, Pending, PendingKey, Ticket};
+use crate::idempotency::{self, Begin, Idempotency, Ticket};
 use crate::notify::notice::NoNotice;
 use crate::notify::outcome::{Channel, ChannelOutcome, NoticeOutcome};
 use crate::notify::{Audience, Notifier, PreparedAlert, PreparedNotice};
+use crate::pending::{Pending, PendingChange};
 use crate::policy::{self, FailureModes, Limits, Membership, Update};
 use crate::queue::{AlertQueue, QueuedAlert};
 
@@ -39,8 +40,8 @@ struct Decided {
     ticket: Option<Ticket>,
     /// The person's notice, after a SUCCESS.
     notice: Option<PreparedNotice>,
-    /// Where the notice waits for its commit (`USER_NOTICE_WHEN=commit`).
-    pending_key: Option<PendingKey>,
+    /// The change a commit event will find the notice by (`USER_NOTICE_WHEN=commit`).
+    pending_key: Option<PendingChange>,
 }
 
 impl From<ActionResponse> for Decided {
@@ -113,15 +114,17 @@ impl Pipeline {
             let t = Instant::now();
             let outcome = match &self.pending {
                 Some(pending) => {
-                    let left = self.leave_pending(pending, notice, pending_key, &audit.request_id);
+                    let request_id = &audit.request_id;
+                    let left =
+                        self.leave_pending(pending, notice, pending_key, request_id, deadline);
                     tokio::time::timeout_at(deadline.into(), left).await
                 }
-                None => {
-                    let sent = self.notifier.send_notice(notice);
-                    tokio::time::timeout_at(deadline.into(), sent).await
-                }
+                None => Ok((self.notifier.send_notice(notice, deadline).await, None)),
             };
-            Some((outcome.unwrap_or(NoticeOutcome::OutOfTime), t.elapsed()))
+            Some((
+                outcome.unwrap_or((NoticeOutcome::OutOfTime, None)),
+                t.elapsed(),
+            ))
         };
         let (record, notice) =
             tokio::join!(tokio::time::timeout_at(deadline.into(), record), notice);
@@ -129,12 +132,11 @@ impl Pipeline {
             Ok(state) => state.or(audit.idempotency_store),
             Err(_) => Some(idempotency::StoreState::StoreFailed),
         };
-        if let Some((outcome, took)) = notice {
+        if let Some(((outcome, fallback), took)) = notice {
+            audit.notice_lost = fallback.is_some() && outcome.undelivered();
+            audit.pending_fallback = fallback;
             audit.notice = Some(outcome);
             audit.notice_ms = Some(took.as_millis());
-        }
-        if let Some(pending) = &self.pending {
-            report_expired(pending).await;
         }
         response
     }
@@ -185,7 +187,7 @@ impl Pipeline {
         let pending_key = self
             .pending
             .as_ref()
-            .and_then(|_| pending_key(&req, &audience));
+            .and_then(|_| pending_key(&req, &audience, &self.notifier.notice.claims));
         Decided {
             response,
             ticket,
@@ -194,33 +196,36 @@ impl Pipeline {
         }
     }
 
-    /// Leaves the notice for its commit event; the audit line says how long it waits.
+    /// Leaves the notice for its commit event; the audit line says how long it waits. A notice that cannot wait
+    /// goes out at once (better early than never), and the second value says why.
     async fn leave_pending(
         &self,
         pending: &Pending,
         notice: PreparedNotice,
-        key: Option<PendingKey>,
+        change: Option<PendingChange>,
         request_id: &str,
-    ) -> NoticeOutcome {
+        deadline: Instant,
+    ) -> (NoticeOutcome, Option<String>) {
         let draft = match notice {
             Ok(draft) => draft,
-            Err(outcome) => return outcome,
+            Err(outcome) => return (outcome, None),
         };
-        let Some(key) = key else {
-            return NoticeOutcome::Skipped(NoNotice::NoUserId);
+        let Some(change) = change else {
+            return (NoticeOutcome::Skipped(NoNotice::NoUserId), None);
         };
         let stored = match serde_json::to_string(&draft) {
-            Ok(json) => pending
-                .leave(&key, &json, request_id)
-                .await
-                .map_err(|e| e.0),
-            Err(e) => Err(e.to_string()),
+            Ok(json) => (pending.leave(&change, &json, request_id).await).map_err(|e| e.as_str()),
+            Err(_) => Err("unserializable".to_owned()),
         };
         match stored {
-            Ok(()) => NoticeOutcome::Pending {
-                ttl_secs: pending.ttl().as_secs(),
-            },
-            Err(detail) => NoticeOutcome::PendingFailed { detail },
+            Ok(()) => {
+                let ttl_secs = pending.ttl().as_secs();
+                (NoticeOutcome::Pending { ttl_secs }, None)
+            }
+            Err(why) => {
+                let outcome = self.notifier.send_notice(Ok(draft), deadline).await;
+                (outcome, Some(why))
+            }
         }
     }
 
@@ -315,30 +320,20 @@ impl Pipeline {
     }
 }
 
-/// The key a commit event of this change will find its notice by: tenant, user and the watched claims it changes.
-fn pending_key(req: &ActionRequest, audience: &Audience<'_>) -> Option<PendingKey> {
+/// The change a commit event will find this notice by: tenant, user and the watched claims it changes.
+fn pending_key(
+    req: &ActionRequest,
+    audience: &Audience<'_>,
+    watched: &ClaimSet,
+) -> Option<PendingChange> {
     let tenant = req
         .event
         .tenant
         .as_ref()
         .and_then(|t| t.id.as_deref().or(t.name.as_deref()))?;
     let user = req.event.user.as_ref().and_then(|u| u.id.as_deref())?;
-    let claims: Vec<&str> = audience.watched.iter().map(|c| c.uri).collect();
-    Some(PendingKey::of(tenant, user, &claims))
-}
-
-/// One audit line for each notice this instance left that expired unsent: its change never committed.
-pub async fn report_expired(pending: &Pending) {
-    for expired in pending.expired().await {
-        tracing::info!(
-            target: "profile_guard::audit",
-            request_id = %expired.request_id,
-            notice = "expired_unsent",
-            store_failed = expired.store_failed.then_some(true),
-            ttl_secs = pending.ttl().as_secs(),
-            "pending notice expired"
-        );
-    }
+    let claims = audience.watched.iter().map(|c| c.uri);
+    Some(PendingChange::of_update(tenant, user, claims, watched))
 }
 
 /// Puts the alert on the queue: delivered as far as the answer goes once SQS has it.

@@ -198,7 +198,7 @@ impl<'a> Update<'a> {
     pub fn notice_changes(&self, set: &ClaimSet) -> Vec<Change<'a>> {
         self.changes
             .iter()
-            .filter(|c| set.contains(c.uri) || c.uri == EMAIL_CLAIM)
+            .filter(|c| crate::claims::is_notice_claim(set, c.uri))
             .cloned()
             .collect()
     }

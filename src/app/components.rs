@@ -13,15 +13,14 @@ use crate::consumer::AlertConsumer;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::endpoint::{OktaRoute, Wso2Route};
 use crate::hooks::{OktaHook, Wso2Hook};
-use crate::idempotency::{
-    DynamoStore, Idempotency, MemoryPending, Pending, PendingStore, Retention, Store,
-};
+use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::notice::NoticeWhen;
 use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
 use crate::notify::slack_dm::{DirectMessenger, SlackDm};
 use crate::notify::teams::TeamsWebhook;
 use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
 use crate::okta_users::{OktaUsers, OktaUsersApi};
+use crate::pending::{DynamoPending, MemoryPending, Pending, PendingStore};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretKind, SecretReader};
 
@@ -191,11 +190,13 @@ pub(super) fn pending(config: &Config, sdk: Option<&SdkConfig>) -> Option<Arc<Pe
     let store: Arc<dyn PendingStore> = match (&config.idempotency.table, sdk) {
         (Some(table), Some(sdk)) => {
             let client = sdk_client!(aws_sdk_dynamodb, sdk, config.aws.dynamodb_endpoint.as_ref());
-            Arc::new(DynamoStore::new(client, table.clone()))
+            Arc::new(DynamoPending::new(client, table.clone()))
         }
         _ => Arc::new(MemoryPending::default()),
     };
-    Some(Arc::new(Pending::new(store, config.notice.pending_ttl)))
+    let pending = Arc::new(Pending::new(store, config.notice.pending_ttl));
+    crate::pending::spawn_sweep(&pending);
+    Some(pending)
 }
 
 /// The WSO2 / Asgardeo webhook route, when its secret is set.
@@ -213,6 +214,7 @@ pub(super) fn wso2_route(
             pending: pending.cloned(),
             notice_claims: config.notice.claims.clone(),
             deadline: config.deadline,
+            event_ttl: config.idempotency.event_ttl,
         },
         signature: WebhookSignature::new(secret?),
     })

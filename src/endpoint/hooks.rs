@@ -118,6 +118,7 @@ fn hook_answer(outcome: HookAnswer) -> Response {
             &format!("{messages} messages could not be sent yet; a new delivery sends only those"),
         ),
         HookAnswer::NotADelivery(why) => answer(StatusCode::BAD_REQUEST, "not_a_delivery", &why),
+        HookAnswer::Stale(why) => answer(StatusCode::BAD_REQUEST, "stale_delivery", &why),
     }
 }
 

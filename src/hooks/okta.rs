@@ -43,6 +43,8 @@ pub enum HookAnswer {
     Retry { messages: usize },
     /// The body is not a delivery: a 400 (Okta does not retry it).
     NotADelivery(String),
+    /// A signed delivery issued too long ago (or in the future) to be told from a replay: a 400, never retried.
+    Stale(String),
 }
 
 /// What one change came to, for its audit line.
@@ -157,7 +159,7 @@ impl OktaHook {
             Begin::Replay { .. } => return Sent::AlreadySent,
             Begin::StillInProgress => return Sent::InProgress,
         };
-        let sent = self.send(destination, report, address).await;
+        let sent = self.send(destination, report, address, deadline).await;
         ticket.settle_event(sent.retryable()).await;
         sent
     }
@@ -167,6 +169,7 @@ impl OktaHook {
         destination: Destination,
         report: &OktaReport<'_>,
         address: &mut Option<Result<Option<EmailAddress>, DeliveryError>>,
+        deadline: Instant,
     ) -> Sent {
         let n = &self.notifier;
         let support = n.notice.support_contact.as_deref();
@@ -198,7 +201,7 @@ impl OktaHook {
                         Err(e) => not_rendered(e.name),
                     }
                 } else {
-                    self.direct_message(report, &to, support).await
+                    self.direct_message(report, &to, support, deadline).await
                 }
             }
         }
@@ -209,6 +212,7 @@ impl OktaHook {
         report: &OktaReport<'_>,
         to: &EmailAddress,
         support: Option<&str>,
+        deadline: Instant,
     ) -> Sent {
         let n = &self.notifier;
         let (Some(dm), Ok(text)) = (
@@ -217,7 +221,7 @@ impl OktaHook {
         ) else {
             return not_rendered("okta-notice.slack.txt");
         };
-        match dm.send_dm(to, &text).await {
+        match dm.send_dm(to, &text, deadline).await {
             Ok(DmDelivery::Sent) => Sent::Sent,
             Ok(DmDelivery::NoSuchUser) => Sent::Skipped("no_slack_user"),
             Err(e) => Sent::Failed(e),
@@ -297,6 +301,7 @@ fn log_delivery(
         HookAnswer::Done => ("done", None),
         HookAnswer::Retry { messages } => ("retry", Some(format!("{messages} messages to retry"))),
         HookAnswer::NotADelivery(why) => ("not_a_delivery", Some(crate::text::one_line(why, 200))),
+        HookAnswer::Stale(why) => ("stale_delivery", Some(crate::text::one_line(why, 200))),
     };
     tracing::info!(
         target: "profile_guard::audit",

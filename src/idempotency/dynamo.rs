@@ -38,14 +38,6 @@ impl DynamoStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: String) -> Self {
         DynamoStore { client, table }
     }
-
-    pub(super) fn client(&self) -> &aws_sdk_dynamodb::Client {
-        &self.client
-    }
-
-    pub(super) fn table(&self) -> &str {
-        &self.table
-    }
 }
 
 #[async_trait]

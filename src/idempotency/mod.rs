@@ -10,8 +10,6 @@
 mod dynamo;
 mod key;
 mod local;
-mod pending;
-mod pending_dynamo;
 mod store;
 
 use std::sync::Arc;
@@ -22,7 +20,6 @@ use tokio::sync::watch;
 pub use dynamo::DynamoStore;
 pub use key::{ChangeKey, Digest, KeyKind, key_of};
 use local::{Found, LocalCache, Slot, SlotSender};
-pub use pending::{Expired, MemoryPending, Pending, PendingKey, PendingStore};
 pub use store::{MemoryStore, Record, Store, StoreError};
 
 use crate::action::ActionResponse;

@@ -3,7 +3,7 @@
 //! and outcomes back.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,31 @@ pub struct NoticeDraft {
     old_address: bool,
     /// Whom to find in Slack: the address the person had before the change; `None` when Slack is not a channel.
     slack_to: Option<EmailAddress>,
+}
+
+impl NoticeDraft {
+    /// What is still owed after `outcome`: the channels that failed in a way a later attempt can heal, without the
+    /// ones that went out (so a retry never sends a message twice). `None` when nothing a retry could send is left.
+    pub fn still_owed(&self, outcome: &NoticeOutcome) -> Option<NoticeDraft> {
+        let (email_owed, slack_owed) = match outcome {
+            NoticeOutcome::Channels { email, slack } => (
+                email.as_deref().is_some_and(NoticeOutcome::worth_retrying),
+                matches!(slack, DmOutcome::Failed(e) if e.kind.retryable()),
+            ),
+            single => (single.worth_retrying(), false),
+        };
+        if !email_owed && !slack_owed {
+            return None;
+        }
+        let mut rest = self.clone();
+        if !email_owed {
+            rest.to.clear();
+        }
+        if !slack_owed {
+            rest.slack_to = None;
+        }
+        Some(rest)
+    }
 }
 
 /// The messages of one change.
@@ -186,8 +211,9 @@ impl Notifier {
     }
 
     /// Tells the person on each configured channel at once; a failure on one never stops the other, and never
-    /// changes the answer. With e-mail alone the outcome reads as it always did.
-    pub async fn send_notice(&self, notice: PreparedNotice) -> NoticeOutcome {
+    /// changes the answer. Each channel stops at `until` on its own, so the outcome says which one went out before
+    /// the deadline. With e-mail alone the outcome reads as it always did.
+    pub async fn send_notice(&self, notice: PreparedNotice, until: Instant) -> NoticeOutcome {
         let draft = match notice {
             Ok(draft) => draft,
             Err(outcome) => return outcome,
@@ -202,7 +228,11 @@ impl Notifier {
             };
             Some(
                 match notice::render_email(&self.templates, &draft.context, draft.to.clone()) {
-                    Ok(message) => self.send_notice_email(message, recipients).await,
+                    Ok(message) => {
+                        let sent = self.send_notice_email(message, recipients);
+                        (tokio::time::timeout_at(until.into(), sent).await)
+                            .unwrap_or(NoticeOutcome::OutOfTime)
+                    }
                     Err(e) => NoticeOutcome::NotRendered { template: e.name },
                 },
             )
@@ -211,7 +241,15 @@ impl Notifier {
             let to = draft.slack_to.as_ref()?;
             Some(
                 match notice::render_slack(&self.templates, &draft.context) {
-                    Ok(text) => self.send_notice_dm(to, &text).await,
+                    Ok(text) => {
+                        let sent = self.send_notice_dm(to, &text, until);
+                        (tokio::time::timeout_at(until.into(), sent).await).unwrap_or_else(|_| {
+                            DmOutcome::Failed(super::DeliveryError::new(
+                                super::DeliveryErrorKind::Timeout,
+                                "the deadline came first",
+                            ))
+                        })
+                    }
                     Err(e) => DmOutcome::NotRendered { template: e.name },
                 },
             )
@@ -249,7 +287,7 @@ impl Notifier {
         }
     }
 
-    async fn send_notice_dm(&self, to: &EmailAddress, text: &str) -> DmOutcome {
+    async fn send_notice_dm(&self, to: &EmailAddress, text: &str, until: Instant) -> DmOutcome {
         let Some(messenger) = self.dm.as_ref() else {
             // Start-up builds the messenger whenever slack is a notice channel; this only guards the type.
             return DmOutcome::Failed(super::DeliveryError::new(
@@ -257,7 +295,7 @@ impl Notifier {
                 "no Slack bot token",
             ));
         };
-        match messenger.send_dm(to, text).await {
+        match messenger.send_dm(to, text, until).await {
             Ok(DmDelivery::Sent) => DmOutcome::Sent,
             Ok(DmDelivery::NoSuchUser) => DmOutcome::NoSlackUser,
             Err(e) => {

@@ -168,6 +168,26 @@ impl NoticeOutcome {
     }
 }
 
+impl NoticeOutcome {
+    /// Whether the notice reached nobody because something failed (not a skip, not a wait).
+    pub fn undelivered(&self) -> bool {
+        match self {
+            NoticeOutcome::Sent { .. }
+            | NoticeOutcome::Skipped(_)
+            | NoticeOutcome::Pending { .. } => false,
+            NoticeOutcome::Channels { email, slack } => {
+                let email_ok = email.as_deref().is_none_or(|e| !e.undelivered());
+                let slack_ok = matches!(slack, DmOutcome::Sent | DmOutcome::NoSlackUser);
+                let email_sent = email
+                    .as_deref()
+                    .is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }));
+                !(email_sent || *slack == DmOutcome::Sent || (email_ok && slack_ok))
+            }
+            _ => true,
+        }
+    }
+}
+
 /// The person's notice as a Slack direct message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DmOutcome {

@@ -6,7 +6,7 @@
 //! `Retry-After`; both become a [`DeliveryError`]. A 429 is not retried: waiting could outlast the call's
 //! deadline, and the notice never changes the answer.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
@@ -34,10 +34,19 @@ pub enum DmDelivery {
     NoSuchUser,
 }
 
+/// The time a `chat.postMessage` is given at least before it is started.
+const POST_BUDGET: Duration = Duration::from_millis(500);
+
 /// A channel that sends one person a direct message, found by their e-mail address.
 #[async_trait]
 pub trait DirectMessenger: Send + Sync {
-    async fn send_dm(&self, to: &EmailAddress, text: &str) -> Result<DmDelivery, DeliveryError>;
+    /// Sends `text` to the person with address `to`; the message itself is posted only if it can be before `until`.
+    async fn send_dm(
+        &self,
+        to: &EmailAddress,
+        text: &str,
+        until: Instant,
+    ) -> Result<DmDelivery, DeliveryError>;
 }
 
 /// The Web API's base URL (`SLACK_API_URL`): https, or plain http to loopback alone, for a local stub.
@@ -119,7 +128,12 @@ impl SlackDm {
 
 #[async_trait]
 impl DirectMessenger for SlackDm {
-    async fn send_dm(&self, to: &EmailAddress, text: &str) -> Result<DmDelivery, DeliveryError> {
+    async fn send_dm(
+        &self,
+        to: &EmailAddress,
+        text: &str,
+        until: Instant,
+    ) -> Result<DmDelivery, DeliveryError> {
         let mut lookup = self.api.method("users.lookupByEmail");
         lookup.query_pairs_mut().append_pair("email", to.as_str());
         let user = match self.call(self.client.get(lookup)).await {
@@ -131,6 +145,14 @@ impl DirectMessenger for SlackDm {
             .call(self.post_json("conversations.open", &json!({"users": user})))
             .await?;
         let channel = id_at(&opened, "/channel/id")?;
+        // A post cut short by the deadline may still reach the person, and its retry would post again: it is
+        // started only while it has time to finish.
+        if Instant::now() + self.timeout.min(POST_BUDGET) > until {
+            return Err(DeliveryError::new(
+                Kind::Timeout,
+                "too little time left to post: the message waits for a retry",
+            ));
+        }
         let message = json!({"channel": channel, "text": text});
         self.call(self.post_json("chat.postMessage", &message))
             .await?;

@@ -18,6 +18,9 @@ const MAX_ID: usize = 200;
 #[derive(Debug, Deserialize)]
 struct SetWire {
     jti: String,
+    /// Epoch milliseconds, as WSO2 writes it.
+    #[serde(default)]
+    iat: Option<u64>,
     #[serde(default)]
     events: BTreeMap<String, Value>,
 }
@@ -69,8 +72,10 @@ pub struct ProfileUpdated {
     pub tenant: String,
     pub initiator: Option<String>,
     pub initiator_ip: Option<IpAddr>,
-    /// Every claim added, updated or removed.
-    pub claims: Vec<String>,
+    /// Every claim added, updated or removed; `None` when the event carries no claim array at all (a known WSO2
+    /// defect: such an event still stands for a stored change). `action` (`UPDATE` or `PROFILE_UPDATE`, sent after
+    /// an e-mail or mobile verification) does not change what the event means here.
+    pub claims: Option<Vec<String>>,
 }
 
 /// One event of a delivery.
@@ -87,6 +92,8 @@ pub enum Wso2Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wso2Delivery {
     pub jti: String,
+    /// When the event was issued (`iat`), in epoch milliseconds.
+    pub issued_ms: Option<u64>,
     pub events: Vec<Wso2Event>,
 }
 
@@ -113,6 +120,7 @@ pub fn parse_delivery(body: &[u8]) -> Result<Wso2Delivery, NotAnEvent> {
         .collect();
     Ok(Wso2Delivery {
         jti: set.jti,
+        issued_ms: set.iat,
         events,
     })
 }
@@ -132,12 +140,15 @@ fn profile_updated(payload: Value) -> Wso2Event {
     else {
         return Wso2Event::Incomplete;
     };
-    let claims = [user.added_claims, user.updated_claims, user.removed_claims]
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|c| c.uri)
-        .collect();
+    let arrays = [user.added_claims, user.updated_claims, user.removed_claims];
+    let claims = arrays.iter().any(Option::is_some).then(|| {
+        arrays
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|c| c.uri)
+            .collect()
+    });
     Wso2Event::ProfileUpdated(ProfileUpdated {
         user_id,
         tenant,
@@ -180,12 +191,13 @@ mod tests {
         assert_eq!(p.initiator.as_deref(), Some("ADMIN"));
         assert_eq!(p.initiator_ip, "203.0.113.10".parse().ok());
         assert_eq!(
-            p.claims,
+            p.claims.as_deref().unwrap(),
             [
                 "http://wso2.org/claims/organization",
                 "http://wso2.org/claims/emailAddresses"
             ]
         );
+        assert_eq!(delivery.issued_ms, Some(1_751_569_642_578));
         assert!(
             delivery
                 .events
@@ -208,6 +220,22 @@ mod tests {
             "user":{"id":"u"},"tenant":{"name":"t"}}}}"#;
         match &parse_delivery(bad_ip).unwrap().events[0] {
             Wso2Event::ProfileUpdated(p) => assert_eq!(p.initiator_ip, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_event_without_claim_arrays_and_a_verification_action_still_stand_for_a_change() {
+        let body = br#"{"jti":"j","iat":1,"events":{"x/event-type/userProfileUpdated":{"action":"PROFILE_UPDATE",
+            "user":{"id":"u"},"tenant":{"id":"t"}}}}"#;
+        match &parse_delivery(body).unwrap().events[0] {
+            Wso2Event::ProfileUpdated(p) => assert_eq!(p.claims, None),
+            other => panic!("{other:?}"),
+        }
+        let empty = br#"{"jti":"j","events":{"x/event-type/userProfileUpdated":{"action":"UPDATE",
+            "user":{"id":"u","updatedClaims":[]},"tenant":{"id":"t"}}}}"#;
+        match &parse_delivery(empty).unwrap().events[0] {
+            Wso2Event::ProfileUpdated(p) => assert_eq!(p.claims, Some(vec![])),
             other => panic!("{other:?}"),
         }
     }

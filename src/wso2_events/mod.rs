@@ -2,7 +2,9 @@
 //! is still "Preview" in Asgardeo: unknown fields and unknown event URIs are accepted and ignored.
 
 mod event;
+mod freshness;
 
 pub use event::{
     NotAnEvent, PROFILE_UPDATED, ProfileUpdated, Wso2Delivery, Wso2Event, parse_delivery,
 };
+pub use freshness::{Stale, check_age};

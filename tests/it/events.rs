@@ -114,7 +114,7 @@ async fn every_event_gets_its_expected_answer_and_emails() {
         let expected_path = file.with_extension("expected.json");
         let expected = read_json(&expected_path);
         let ses = SesScope::new().await;
-        let raw = std::fs::read_to_string(file).expect("event reads");
+        let raw = issued_now(&std::fs::read_to_string(file).expect("event reads"));
         if expected.get("answer").is_some() {
             replay_to_the_consumer(&name, &raw, &expected, &ses).await;
         } else {
@@ -164,4 +164,69 @@ async fn replay_to_the_consumer(name: &str, raw: &str, expected: &Value, ses: &S
     let failed = consumer.handle(&event.into_records(), deadline).await;
     let answer = serde_json::to_value(BatchResponse::of(failed)).expect("the answer serialises");
     assert_eq!(answer, expected["answer"], "{name}: answer");
+}
+
+/// The signature headers a WSO2 delivery may carry.
+const SIGNATURE_HEADERS: [&str; 3] = [
+    "x-wso2-event-signature",
+    "x-hub-signature",
+    "x-hub-signature-256",
+];
+
+/// A WSO2 delivery is refused once older than the event window, so a sample is replayed as issued now: `iat` set to
+/// this moment and the body signed again with the key it was signed with (the sample secret, or for the forged
+/// sample another one). Any other event is returned as it is.
+pub fn issued_now(raw: &str) -> String {
+    let Ok(mut event) = serde_json::from_str::<Value>(raw) else {
+        return raw.to_owned();
+    };
+    let Some(body) = event["body"].as_str().map(str::to_owned) else {
+        return raw.to_owned();
+    };
+    let Ok(mut set) = serde_json::from_str::<Value>(&body) else {
+        return raw.to_owned();
+    };
+    if set.get("iat").is_none() {
+        return raw.to_owned();
+    }
+    set["iat"] = serde_json::json!(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64
+    );
+    let fresh = set.to_string();
+    if let Some(headers) = event["headers"].as_object_mut() {
+        for name in SIGNATURE_HEADERS {
+            if let Some(old) = headers.get(name).and_then(Value::as_str) {
+                let genuine = old == crate::wso2_webhook::signature(WSO2_SAMPLE_SECRET, &body);
+                let key = if genuine {
+                    WSO2_SAMPLE_SECRET
+                } else {
+                    "guessed"
+                };
+                let signed = crate::wso2_webhook::signature(key, &fresh);
+                headers.insert(name.to_owned(), Value::String(signed));
+            }
+        }
+    }
+    event["body"] = Value::String(fresh);
+    event.to_string()
+}
+
+/// For the Lambda smoke replay: writes every sample and its expected file into `SAMPLES_OUT`, the WSO2 deliveries
+/// issued now (`make smoke` runs it; nothing else does).
+#[test]
+#[ignore = "run by make smoke with SAMPLES_OUT set"]
+fn write_samples_issued_now() {
+    let out = PathBuf::from(std::env::var_os("SAMPLES_OUT").expect("SAMPLES_OUT names a folder"));
+    std::fs::create_dir_all(&out).expect("the folder can be made");
+    for file in event_files() {
+        let name = file.file_name().expect("a file name");
+        let raw = std::fs::read_to_string(&file).expect("event reads");
+        std::fs::write(out.join(name), issued_now(&raw)).expect("sample written");
+        let expected = file.with_extension("expected.json");
+        let expected_name = expected.file_name().expect("a file name");
+        std::fs::copy(&expected, out.join(expected_name)).expect("expected file copied");
+    }
 }

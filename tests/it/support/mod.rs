@@ -16,7 +16,7 @@ mod logs;
 mod moto;
 
 pub use logs::{Captured, capture};
-pub use moto::{SesScope, moto, moto_sdk, sqs_queue};
+pub use moto::{SentMail, SesScope, moto, moto_sdk, sqs_queue};
 
 /// An answer as the identity server sees it.
 #[derive(Debug)]

@@ -1,6 +1,7 @@
 //! WSO2 IS / Asgardeo webhooks through the real router: signed Security Event Tokens shaped like the documented
 //! `userProfileUpdated` payload, WebSub verification, notices after commit with moto's SES and DynamoDB.
 
+mod changes;
 mod commit;
 mod route;
 
@@ -36,7 +37,7 @@ pub fn profile_updated(jti: &str, updated: &[&str]) -> String {
         .iter()
         .map(|c| json!({"uri": format!("http://wso2.org/claims/{c}"), "value": "(new)"}))
         .collect();
-    json!({"iss": "https://localhost:9443/t/bar.com", "jti": jti, "iat": 1_751_569_642_578_u64,
+    json!({"iss": "https://localhost:9443/t/bar.com", "jti": jti, "iat": now_ms(),
         "rci": "05268edb-9a87-4656-87c0-0fb674dd03b1",
         "events": {"https://schemas.identity.wso2.org/events/user/event-type/userProfileUpdated": {
             "initiatorType": "ADMIN", "initiatorIpAddress": "203.0.113.10",
@@ -85,6 +86,14 @@ pub fn mobile_change(request_id: &str) -> String {
         "userStore": {"id": "REVGQVVMVA==", "name": "DEFAULT"},
         "initiatorType": "ADMIN", "action": "UPDATE"}})
     .to_string()
+}
+
+/// This moment in epoch milliseconds, as WSO2 writes `iat`.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
 }
 
 pub fn fresh() -> String {

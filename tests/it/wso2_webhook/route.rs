@@ -96,7 +96,7 @@ async fn unknown_events_and_fields_are_accepted_and_ignored() {
     let (logs, _guard) = capture();
     let ses = SesScope::new().await;
     let app = webhook_app(&ses).await;
-    let body = serde_json::json!({"jti": fresh(), "iat": 1, "somethingNew": true,
+    let body = serde_json::json!({"jti": fresh(), "iat": super::now_ms(), "somethingNew": true,
         "events": {"https://schemas.identity.wso2.org/events/user/event-type/userCreated": {"user": {"id": "u"}}}})
     .to_string();
     assert_eq!(deliver(&app, body).await.status, 204);
