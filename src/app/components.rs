@@ -215,6 +215,7 @@ pub(super) fn wso2_route(
             deadline: config.deadline,
         },
         signature: WebhookSignature::new(secret?),
+        allow_unsubscribe: config.wso2_websub_allow_unsubscribe,
     })
 }
 
