@@ -348,6 +348,62 @@ mod tests {
         assert!(!off.wso2_websub_allow_unsubscribe);
     }
 
+    /// The credential an inline `AUTH_CREDENTIAL` gives in `mode`.
+    fn inline_credential(mode: &str, value: &str) -> Result<String, ConfigError> {
+        use secrecy::ExposeSecret;
+        let c = config(&[("AUTH_MODE", mode), ("AUTH_CREDENTIAL", value)])?;
+        match c.auth.credential {
+            Some(SecretSource::Inline(s)) => Ok(s.expose_secret().to_owned()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_inline_json_credential_is_read_like_a_stored_secret() {
+        let read: &[(&str, &str, &str)] = &[
+            (
+                "basic",
+                r#"{"username": "wso2", "password": "p:w "}"#,
+                "wso2:p:w ",
+            ),
+            (
+                "basic",
+                r#" {"username": "u", "password": "p", "host": "h"}"#,
+                "u:p",
+            ),
+            ("bearer", r#"{"token": " tok-1 "}"#, "tok-1"),
+            ("api-key", r#"{"apiKey": "k-2"}"#, "k-2"),
+            ("basic", "wso2:pw", "wso2:pw"),
+            ("bearer", "tok-3", "tok-3"),
+        ];
+        for (mode, value, want) in read {
+            assert_eq!(
+                inline_credential(mode, value).as_deref(),
+                Ok(*want),
+                "{value}"
+            );
+        }
+        let refused: &[(&str, &str)] = &[
+            ("basic", r#"{"username": "u-x1"}"#),
+            ("basic", r#"{"user": "u-x2", "pass": "pw-x2"}"#),
+            ("basic", r#"{"username": "u-x3", "password": 7}"#),
+            ("basic", r#"{"username": "u-x4", "password": "pw-x4""#),
+            ("bearer", r#"{"a": "t-x5", "b": "t-x6"}"#),
+            ("bearer", r#"{"token": ["t-x7"]}"#),
+            ("api-key", "{}"),
+        ];
+        for (mode, value) in refused {
+            let err = inline_credential(mode, value).unwrap_err();
+            assert_eq!(err.var, "AUTH_CREDENTIAL", "{value}: {err}");
+            assert!(
+                !err.to_string().contains("-x"),
+                "the error quotes the credential: {err}"
+            );
+        }
+        // Unused without a mode: read as given, as before.
+        assert!(config(&[("AUTH_CREDENTIAL", "{oops")]).is_ok());
+    }
+
     #[test]
     fn an_invalid_api_key_header_is_refused_at_start_up() {
         let c = config(&[("AUTH_API_KEY_HEADER", "X-Api-Key")]).unwrap();
