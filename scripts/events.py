@@ -291,8 +291,10 @@ def wso2_scenarios():
                                   "https://schemas.identity.wso2.org/events/user/event-type/userCreated"),
                          separators=(",", ":"))
     yield "wso2-webhook-unknown-event", "POST", "", signed(unknown, "x-hub-signature"), unknown, 204, None
+    # Asgardeo's topic: {rootOrgDomain}.{orgId}.schema.{profile}.{version}.event.{type}; only this type is confirmed.
+    topic = "testwso2.2210.schema.wso2.v1.event.userProfileUpdated"
     yield "wso2-websub-verification", "GET", \
-        "hub.mode=subscribe&hub.topic=testwso2-userProfileUpdated&hub.challenge=6c1b2f7a9d&hub.lease_seconds=86400", \
+        f"hub.mode=subscribe&hub.topic={topic}&hub.challenge=6c1b2f7a9d&hub.lease_seconds=86400", \
         {}, None, 200, "6c1b2f7a9d"
 
 

@@ -217,6 +217,7 @@ pub(super) fn wso2_route(
             event_ttl: config.idempotency.event_ttl,
         },
         signature: WebhookSignature::new(secret?),
+        allow_unsubscribe: config.wso2_websub_allow_unsubscribe,
     })
 }
 

@@ -4,10 +4,13 @@
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use super::reader::Reader;
 use super::{ConfigError, rules};
 use crate::auth::{ApiKeyHeader, AuthMode, AuthSettings};
 use crate::policy::{FailureModes, Limits};
+use crate::secrets::{SecretKind, SecretSource, parse_secret};
 
 const DEFAULT_LISTEN_ADDR: SocketAddr =
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 3000));
@@ -70,7 +73,7 @@ pub(super) fn auth(r: &Reader<'_>, in_lambda: bool) -> Result<AuthSettings, Conf
             ("api-key", AuthMode::ApiKey),
         ],
     )?;
-    let credential = r.secret("AUTH_CREDENTIAL", "AUTH_CREDENTIAL_SECRET")?;
+    let credential = inline_json(mode, r.secret("AUTH_CREDENTIAL", "AUTH_CREDENTIAL_SECRET")?)?;
     rules::auth_mode_needs_credential(mode, credential.as_ref())?;
     rules::lambda_needs_auth_mode(in_lambda, r.is_set("AUTH_MODE"))?;
     rules::basic_credential_is_a_pair(mode, credential.as_ref())?;
@@ -82,6 +85,29 @@ pub(super) fn auth(r: &Reader<'_>, in_lambda: bool) -> Result<AuthSettings, Conf
         api_key_header,
         credential,
     })
+}
+
+/// An inline `AUTH_CREDENTIAL` given as JSON (`{"username": …, "password": …}`, `{"token": …}`) is read as the same
+/// JSON in Secrets Manager is, or refused: taken literally it would be a credential no caller ever sends.
+fn inline_json(
+    mode: AuthMode,
+    credential: Option<SecretSource>,
+) -> Result<Option<SecretSource>, ConfigError> {
+    let kind = match mode {
+        AuthMode::None => return Ok(credential),
+        AuthMode::Basic => SecretKind::BasicCredential,
+        AuthMode::Bearer | AuthMode::ApiKey => SecretKind::Single,
+    };
+    match credential {
+        Some(SecretSource::Inline(value))
+            if value.expose_secret().trim_start().starts_with('{') =>
+        {
+            let parsed = parse_secret(value.expose_secret(), kind)
+                .map_err(|problem| ConfigError::new("AUTH_CREDENTIAL", problem))?;
+            Ok(Some(SecretSource::Inline(parsed)))
+        }
+        other => Ok(other),
+    }
 }
 
 /// `DIRECTORY_UNAVAILABLE`, `ALERT_UNDELIVERED`.

@@ -76,6 +76,8 @@ pub struct Config {
     pub okta: OktaSettings,
     /// `WSO2_WEBHOOK_SECRET` / `_SECRET`: turns on `/hooks/wso2` (WSO2 / Asgardeo webhooks).
     pub wso2_webhook_secret: Option<SecretSource>,
+    /// `WSO2_WEBSUB_ALLOW_UNSUBSCRIBE`: whether Asgardeo's hub may unsubscribe `/hooks/wso2` (off by default).
+    pub wso2_websub_allow_unsubscribe: bool,
     /// Queued alerts and the consumer.
     pub queue: QueueSettings,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
@@ -112,6 +114,7 @@ impl Config {
         let okta = okta::settings(&r)?;
         let table = idempotency.table.as_deref();
         let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
+        let wso2_websub_allow_unsubscribe = wso2_webhook::allow_unsubscribe(&r)?;
         let aws = aws::settings(&r)?;
         rules::table_needs_region(idempotency.table.as_deref(), aws.region.as_deref())?;
         rules::queue_needs_region(queue.url.as_deref(), aws.region.as_deref())?;
@@ -130,6 +133,7 @@ impl Config {
             deadline,
             okta,
             wso2_webhook_secret,
+            wso2_websub_allow_unsubscribe,
             queue,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
@@ -319,6 +323,7 @@ mod tests {
             ("ALERT_UNDELIVERED", "skip"),
             ("SUPPORT_CONTACT", "a\nb"),
             ("IDEMPOTENCY_TABLE", "my table"),
+            ("WSO2_WEBSUB_ALLOW_UNSUBSCRIBE", "maybe"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -332,6 +337,71 @@ mod tests {
         assert_eq!(err.var, "DEPARTMENT_API_TIMEOUT_MS");
         let err = config(&[("ALERT_SENDER", "guard@example.com")]).unwrap_err();
         assert_eq!(err.var, "SECURITY_TEAM_EMAILS");
+    }
+
+    #[test]
+    fn websub_unsubscribe_is_confirmed_only_when_set() {
+        assert!(!config(&[]).unwrap().wso2_websub_allow_unsubscribe);
+        let on = config(&[("WSO2_WEBSUB_ALLOW_UNSUBSCRIBE", "true")]).unwrap();
+        assert!(on.wso2_websub_allow_unsubscribe);
+        let off = config(&[("WSO2_WEBSUB_ALLOW_UNSUBSCRIBE", "false")]).unwrap();
+        assert!(!off.wso2_websub_allow_unsubscribe);
+    }
+
+    /// The credential an inline `AUTH_CREDENTIAL` gives in `mode`.
+    fn inline_credential(mode: &str, value: &str) -> Result<String, ConfigError> {
+        use secrecy::ExposeSecret;
+        let c = config(&[("AUTH_MODE", mode), ("AUTH_CREDENTIAL", value)])?;
+        match c.auth.credential {
+            Some(SecretSource::Inline(s)) => Ok(s.expose_secret().to_owned()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_inline_json_credential_is_read_like_a_stored_secret() {
+        let read: &[(&str, &str, &str)] = &[
+            (
+                "basic",
+                r#"{"username": "wso2", "password": "p:w "}"#,
+                "wso2:p:w ",
+            ),
+            (
+                "basic",
+                r#" {"username": "u", "password": "p", "host": "h"}"#,
+                "u:p",
+            ),
+            ("bearer", r#"{"token": " tok-1 "}"#, "tok-1"),
+            ("api-key", r#"{"apiKey": "k-2"}"#, "k-2"),
+            ("basic", "wso2:pw", "wso2:pw"),
+            ("bearer", "tok-3", "tok-3"),
+        ];
+        for (mode, value, want) in read {
+            assert_eq!(
+                inline_credential(mode, value).as_deref(),
+                Ok(*want),
+                "{value}"
+            );
+        }
+        let refused: &[(&str, &str)] = &[
+            ("basic", r#"{"username": "u-x1"}"#),
+            ("basic", r#"{"user": "u-x2", "pass": "pw-x2"}"#),
+            ("basic", r#"{"username": "u-x3", "password": 7}"#),
+            ("basic", r#"{"username": "u-x4", "password": "pw-x4""#),
+            ("bearer", r#"{"a": "t-x5", "b": "t-x6"}"#),
+            ("bearer", r#"{"token": ["t-x7"]}"#),
+            ("api-key", "{}"),
+        ];
+        for (mode, value) in refused {
+            let err = inline_credential(mode, value).unwrap_err();
+            assert_eq!(err.var, "AUTH_CREDENTIAL", "{value}: {err}");
+            assert!(
+                !err.to_string().contains("-x"),
+                "the error quotes the credential: {err}"
+            );
+        }
+        // Unused without a mode: read as given, as before.
+        assert!(config(&[("AUTH_CREDENTIAL", "{oops")]).is_ok());
     }
 
     #[test]

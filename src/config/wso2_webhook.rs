@@ -20,3 +20,9 @@ pub(super) fn secret(
     }
     Ok(secret)
 }
+
+/// `WSO2_WEBSUB_ALLOW_UNSUBSCRIBE` (default false): whether `/hooks/wso2` confirms an unsubscription to
+/// Asgardeo's hub. Off, nobody can switch the commit events off by asking the hub to unsubscribe this endpoint.
+pub(super) fn allow_unsubscribe(r: &Reader<'_>) -> Result<bool, ConfigError> {
+    r.flag("WSO2_WEBSUB_ALLOW_UNSUBSCRIBE", false)
+}

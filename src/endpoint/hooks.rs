@@ -44,6 +44,8 @@ pub struct Wso2Route {
     pub hook: Wso2Hook,
     /// Checks each delivery's HMAC signature on the raw body, in constant time.
     pub signature: WebhookSignature,
+    /// `WSO2_WEBSUB_ALLOW_UNSUBSCRIBE`: whether the hub's unsubscription check is confirmed.
+    pub allow_unsubscribe: bool,
 }
 
 pub(super) fn okta_route() -> MethodRouter<Arc<AppState>> {
@@ -123,47 +125,136 @@ fn hook_answer(outcome: HookAnswer) -> Response {
 }
 
 /// Asgardeo's WebSub hub checks the subscription: `hub.mode` (subscribe or unsubscribe), `hub.topic` and
-/// `hub.challenge`, answered with the challenge as plain text.
+/// `hub.challenge`, answered with the challenge as plain text. Only a topic of an event this service handles is
+/// confirmed, and an unsubscription only when allowed: a confirmed unsubscription would stop the commit events.
 async fn websub_verify(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    if state.wso2.is_none() {
+    let Some(wso2) = &state.wso2 else {
         return Refusal::of(Refused::NotFound, &request).into_response();
-    }
-    let query = request.uri().query().unwrap_or("");
-    let url = reqwest::Url::parse(&format!("http://hub/?{query}")).ok();
-    let param = |name: &str| {
-        url.as_ref()?
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
     };
-    let mode = param("hub.mode");
-    let challenge =
-        param("hub.challenge").filter(|c| !c.is_empty() && c.len() <= MAX_CHALLENGE_BYTES);
-    let known_mode = matches!(mode.as_deref(), Some("subscribe" | "unsubscribe"));
+    let check = WebSubCheck::of(request.uri().query().unwrap_or(""));
+    let verdict = check.verdict(wso2.allow_unsubscribe);
     tracing::info!(
         target: "profile_guard::audit",
         source = "wso2_webhook",
-        mode = mode.as_deref().map(|m| crate::text::one_line(m, 20)),
-        topic = param("hub.topic").map(|t| crate::text::one_line(&t, 200)),
-        decision = if known_mode && challenge.is_some() { "verified" } else { "refused" },
+        mode = check.mode.as_deref().map(|m| crate::text::one_line(m, 20)),
+        topic = check.topic.as_deref().map(|t| crate::text::one_line(t, 200)),
+        decision = if verdict.is_ok() { "verified" } else { "refused" },
+        reason = verdict.as_ref().err().map(|refusal| refusal.reason()),
         "websub verification"
     );
-    match (known_mode, challenge) {
-        (true, Some(challenge)) => {
-            let mut response = (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                challenge,
-            )
-                .into_response();
-            response.extensions_mut().insert(PlainTextOnPurpose);
-            response
-        }
-        _ => answer(
-            StatusCode::BAD_REQUEST,
-            "not_a_verification",
-            "a GET here is a WebSub verification: hub.mode (subscribe or unsubscribe) and hub.challenge",
-        ),
+    match verdict {
+        Ok(challenge) => challenge_answer(challenge),
+        Err(refusal) => refusal.answer(),
     }
+}
+
+/// The one event type `/hooks/wso2` subscribes to, spelled (and compared) as WSO2 spells it.
+const HANDLED_EVENT_TYPE: &str = "userProfileUpdated";
+
+/// The query of a WebSub verification.
+struct WebSubCheck {
+    mode: Option<String>,
+    topic: Option<String>,
+    challenge: Option<String>,
+}
+
+/// Why a verification is not confirmed.
+enum NotConfirmed {
+    NotAVerification,
+    Unsubscribe,
+    Topic,
+}
+
+impl WebSubCheck {
+    fn of(query: &str) -> Self {
+        let url = reqwest::Url::parse(&format!("http://hub/?{query}")).ok();
+        let param = |name: &str| {
+            url.as_ref()?
+                .query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        WebSubCheck {
+            mode: param("hub.mode"),
+            topic: param("hub.topic"),
+            challenge: param("hub.challenge")
+                .filter(|c| !c.is_empty() && c.len() <= MAX_CHALLENGE_BYTES),
+        }
+    }
+
+    /// The challenge to echo, or why not.
+    fn verdict(&self, allow_unsubscribe: bool) -> Result<&str, NotConfirmed> {
+        let unsubscribe = match self.mode.as_deref() {
+            Some("subscribe") => false,
+            Some("unsubscribe") => true,
+            _ => return Err(NotConfirmed::NotAVerification),
+        };
+        let challenge = self
+            .challenge
+            .as_deref()
+            .ok_or(NotConfirmed::NotAVerification)?;
+        if unsubscribe && !allow_unsubscribe {
+            return Err(NotConfirmed::Unsubscribe);
+        }
+        match self.topic.as_deref().and_then(topic_event_type) {
+            Some(HANDLED_EVENT_TYPE) => Ok(challenge),
+            _ => Err(NotConfirmed::Topic),
+        }
+    }
+}
+
+/// The event type a topic names: what follows the last `/event-type/` of a URI
+/// (`https://schemas.identity.wso2.org/events/user/event-type/userProfileUpdated`), or the last `.event.` of
+/// Asgardeo's `{rootOrgDomain}.{orgId}.schema.{profile}.{version}.event.{type}`. Anything else names none.
+fn topic_event_type(topic: &str) -> Option<&str> {
+    if topic.starts_with("https://") || topic.starts_with("http://") {
+        return topic.rsplit_once("/event-type/").map(|(_, t)| t);
+    }
+    let (head, event_type) = topic.rsplit_once(".event.")?;
+    head.contains(".schema.").then_some(event_type)
+}
+
+impl NotConfirmed {
+    /// The audit line's `reason`, also the answer's `error`.
+    fn reason(&self) -> &'static str {
+        match self {
+            NotConfirmed::NotAVerification => "not_a_verification",
+            NotConfirmed::Unsubscribe => "unsubscribe_not_allowed",
+            NotConfirmed::Topic => "topic_not_handled",
+        }
+    }
+
+    fn answer(&self) -> Response {
+        let (status, message) = match self {
+            NotConfirmed::NotAVerification => (
+                StatusCode::BAD_REQUEST,
+                "a GET here is a WebSub verification: hub.mode (subscribe or unsubscribe) and hub.challenge",
+            ),
+            NotConfirmed::Unsubscribe => (
+                StatusCode::NOT_FOUND,
+                "unsubscriptions are not confirmed here",
+            ),
+            NotConfirmed::Topic => (
+                StatusCode::NOT_FOUND,
+                "only subscriptions to userProfileUpdated events are confirmed here",
+            ),
+        };
+        answer(status, self.reason(), message)
+    }
+}
+
+/// The challenge, echoed as plain text that no browser may read as anything else.
+fn challenge_answer(challenge: &str) -> Response {
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        challenge.to_owned(),
+    )
+        .into_response();
+    response.extensions_mut().insert(PlainTextOnPurpose);
+    response
 }
 
 /// A signed delivery: the body is read whole, then its signature checked, before anything of it is used.

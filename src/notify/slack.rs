@@ -185,8 +185,10 @@ pub fn payload(alert: &ChatAlert) -> Value {
     json!({"text": text, "blocks": blocks})
 }
 
+/// A section of our own mrkdwn. `verbatim`: Slack keeps the text as sent, so a value never becomes a link, a
+/// channel name or a mention (`@channel`); the escaping of `&`, `<`, `>` keeps it from writing one itself.
 fn section(text: String) -> Value {
-    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": true}})
 }
 
 /// One line per attribute, the first `MAX_LINES` of them, then how many more there are.
@@ -328,6 +330,21 @@ mod tests {
             NotAWebhookUrl::NotHttps.to_string(),
             "must be an https:// URL"
         );
+    }
+
+    #[test]
+    fn every_section_is_verbatim() {
+        let payload = payload(&ChatAlert::of_report(&huge_report(3)));
+        let sections: Vec<&Value> = payload["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["type"] == "section")
+            .collect();
+        assert_eq!(sections.len(), 2);
+        for section in sections {
+            assert_eq!(section["text"]["verbatim"], true, "{section}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::chat::ChatAlert;
+use super::chat::{ChatAlert, ChatLine};
 use super::outbox::DeliveryError;
 use super::outcome::Channel;
 use super::slack::{ChatSender, WebhookUrl};
@@ -17,9 +17,10 @@ use crate::upstream;
 
 /// Teams' limit on a message is about 28 KB; the card stays under this many bytes of JSON.
 pub const MAX_CARD_BYTES: usize = 27 * 1024;
-/// A fact's value and an attribute line, in characters.
+/// A fact's value and each part of an attribute line, in characters.
 const FACT_CHARS: usize = 200;
-const LINE_CHARS: usize = 400;
+const NOTE_CHARS: usize = 400;
+const SUMMARY_CHARS: usize = 600;
 
 pub struct TeamsWebhook {
     client: reqwest::Client,
@@ -56,41 +57,43 @@ impl ChatSender for TeamsWebhook {
     }
 }
 
-/// Text for a card: one line, with the characters of the card's Markdown subset (emphasis, links) escaped, so
-/// that a value can neither make a link nor change the layout.
-pub fn escape_card(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in one_line(s, max).chars() {
-        if matches!(c, '\\' | '*' | '_' | '[' | ']' | '`' | '~') {
-            out.push('\\');
-        }
-        out.push(c);
+/// A value as a card shows it: a `TextRun`, which has no Markdown, so a value can neither make a link nor change
+/// the layout in any client. Backslash escapes in a `TextBlock` are not enough: Teams mobile ignores them.
+fn run(text: &str, max: usize) -> Value {
+    json!({"type": "TextRun", "text": one_line(text, max)})
+}
+
+/// A label of our own, in bold: also a `TextRun`, since an attribute's name comes from the profile too.
+fn bold(text: &str, max: usize) -> Value {
+    json!({"type": "TextRun", "text": one_line(text, max), "weight": "Bolder"})
+}
+
+fn rich(inlines: Vec<Value>) -> Value {
+    json!({"type": "RichTextBlock", "inlines": inlines})
+}
+
+/// One attribute: its name, then its values or its note.
+fn line_block(line: &ChatLine) -> Value {
+    let mut inlines = vec![bold(&line.name, FACT_CHARS)];
+    match (&line.change, &line.note) {
+        (Some((old, new)), _) => inlines.extend([
+            run(": ", 2),
+            run(old, FACT_CHARS),
+            run(" → ", 3),
+            run(new, FACT_CHARS),
+        ]),
+        (None, Some(note)) => inlines.extend([run(": ", 2), run(note, NOTE_CHARS)]),
+        (None, None) => {}
     }
-    out
+    let mut block = rich(inlines);
+    block["spacing"] = json!("None");
+    block
 }
 
 /// The webhook's message: one Adaptive Card with the facts and a line per attribute, as many lines as fit
 /// within [`MAX_CARD_BYTES`], the rest counted.
 pub fn message(alert: &ChatAlert) -> Value {
-    let lines: Vec<String> = alert
-        .lines
-        .iter()
-        .map(|line| {
-            let name = escape_card(&line.name, FACT_CHARS);
-            match &line.change {
-                Some((old, new)) => format!(
-                    "**{name}**: {} → {}",
-                    escape_card(old, FACT_CHARS),
-                    escape_card(new, FACT_CHARS)
-                ),
-                None => match &line.note {
-                    Some(note) => format!("**{name}**: {}", escape_card(note, 2 * FACT_CHARS)),
-                    None => format!("**{name}**"),
-                },
-            }
-        })
-        .map(|l| one_line(&l, LINE_CHARS))
-        .collect();
+    let lines: Vec<Value> = alert.lines.iter().map(line_block).collect();
     let mut shown = lines.len();
     loop {
         let card = card(alert, &lines[..shown], lines.len() - shown);
@@ -101,23 +104,27 @@ pub fn message(alert: &ChatAlert) -> Value {
     }
 }
 
-fn card(alert: &ChatAlert, lines: &[String], more: usize) -> Value {
+fn card(alert: &ChatAlert, lines: &[Value], more: usize) -> Value {
     let names = name_summary(alert.names.iter().map(String::as_str), 150);
     let facts: Vec<Value> = alert
         .facts
         .iter()
-        .map(|(label, value)| json!({"title": label, "value": escape_card(value, FACT_CHARS)}))
+        .map(|(label, value)| {
+            rich(vec![
+                bold(&format!("{label}: "), 40),
+                run(value, FACT_CHARS),
+            ])
+        })
         .collect();
     let mut body = vec![
         json!({"type": "TextBlock", "text": alert.title, "weight": "Bolder", "size": "Medium", "wrap": true}),
-        json!({"type": "TextBlock", "text": escape_card(&format!("{names} {}", alert.about), 600), "wrap": true}),
-        json!({"type": "FactSet", "facts": facts}),
+        rich(vec![run(
+            &format!("{names} {}", alert.about),
+            SUMMARY_CHARS,
+        )]),
+        json!({"type": "Container", "items": facts}),
     ];
-    body.extend(
-        lines
-            .iter()
-            .map(|l| json!({"type": "TextBlock", "text": l, "wrap": true, "spacing": "None"})),
-    );
+    body.extend_from_slice(lines);
     if more > 0 {
         body.push(json!({"type": "TextBlock", "text": format!("…and {more} more"), "wrap": true}));
     }
@@ -172,11 +179,35 @@ mod tests {
         }
     }
 
+    /// Every string of `v` that holds `needle`, with the type of the object that holds it and its key.
+    fn holders(v: &Value, needle: &str, kind: &str, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(map) => {
+                let kind = map.get("type").and_then(Value::as_str).unwrap_or(kind);
+                for (key, value) in map {
+                    if value.as_str().is_some_and(|s| s.contains(needle)) {
+                        out.push((kind.to_owned(), key.clone()));
+                    }
+                    holders(value, needle, kind, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| holders(i, needle, kind, out)),
+            _ => {}
+        }
+    }
+
     #[test]
-    fn values_cannot_make_links_or_markup() {
-        let escaped = escape_card("[click](https://evil.example) **x**", 100);
-        assert_eq!(escaped, r"\[click\](https://evil.example) \*\*x\*\*");
-        let m = message(&alert(1)).to_string();
-        assert!(!m.contains("[x](https"), "an unescaped link");
+    fn values_are_only_ever_text_runs() {
+        let m = message(&alert(3));
+        let mut found = Vec::new();
+        holders(&m, "[x](https://evil.example)", "", &mut found);
+        assert!(found.len() > 3, "{found:?}");
+        for (kind, key) in found {
+            assert_eq!((kind.as_str(), key.as_str()), ("TextRun", "text"));
+        }
+        assert!(
+            m.to_string()
+                .contains(r#""text":"0[x](https://evil.example) **b** <at>"#)
+        );
     }
 }

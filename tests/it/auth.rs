@@ -152,3 +152,35 @@ async fn a_refused_call_does_nothing_else() {
     let answer = app.request(post(&[], tutorial())).await;
     assert_eq!(answer.status, 401);
 }
+
+#[tokio::test]
+async fn an_inline_json_credential_is_read_like_a_stored_secret() {
+    let pair = r#"{"username": "wso2", "password": "pw-7Hq:2"}"#;
+    let app = TestApp::new(&[("AUTH_MODE", "basic"), ("AUTH_CREDENTIAL", pair)]).await;
+    let right = app
+        .request(post(
+            &[("authorization", &basic("wso2:pw-7Hq:2"))],
+            tutorial(),
+        ))
+        .await;
+    assert_eq!((right.status, right.body), (200, success()));
+    for wrong in [basic("wso2:pw-7Hq:3"), basic(pair)] {
+        let answer = app
+            .request(post(&[("authorization", &wrong)], tutorial()))
+            .await;
+        assert_eq!(
+            (answer.status, answer.body),
+            (401, unauthorized()),
+            "{wrong}"
+        );
+    }
+    let app = TestApp::new(&[
+        ("AUTH_MODE", "bearer"),
+        ("AUTH_CREDENTIAL", r#"{"token": "tok-5e6f"}"#),
+    ])
+    .await;
+    let right = app
+        .request(post(&[("authorization", "Bearer tok-5e6f")], tutorial()))
+        .await;
+    assert_eq!((right.status, right.body), (200, success()));
+}

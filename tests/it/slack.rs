@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{SesScope, TestApp, success, tutorial};
+use crate::support::{
+    LINK_BAIT, MENTION_BAIT, SesScope, TestApp, link_bait_change, success, tutorial,
+};
 
 async fn webhook(status: u16, delay: Duration) -> MockServer {
     let server = MockServer::start().await;
@@ -103,4 +105,41 @@ async fn a_failing_or_slow_webhook_fails_the_update_even_when_email_got_through(
             "a blocked update is not announced to the person"
         );
     }
+}
+
+#[tokio::test]
+async fn profile_values_reach_slack_as_plain_text_that_never_links() {
+    let server = webhook(200, Duration::ZERO).await;
+    let ses = SesScope::new().await;
+    let hook = url(&server);
+    let mut vars = ses.vars();
+    vars.push(("SLACK_WEBHOOK_URL", hook.as_str()));
+    vars.push(("ALERT_VALUES", "full"));
+    let app = TestApp::new(&vars).await;
+    assert_eq!(app.post(link_bait_change()).await.body, success());
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    let payload: Value = serde_json::from_slice(&received[0].body).unwrap();
+    let sections: Vec<&Value> = payload["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "section")
+        .collect();
+    assert!(!sections.is_empty());
+    for section in &sections {
+        assert_eq!(section["text"]["type"], "mrkdwn");
+        assert_eq!(section["text"]["verbatim"], true, "{section}");
+    }
+    let changes = sections.last().unwrap()["text"]["text"].as_str().unwrap();
+    assert_eq!(
+        changes,
+        format!("• *Mobile number*: @channel &lt;!channel&gt; → {LINK_BAIT}")
+    );
+    let body = payload.to_string();
+    assert!(
+        !body.contains(MENTION_BAIT) && !body.contains("<http"),
+        "{body}"
+    );
 }

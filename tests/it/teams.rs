@@ -6,7 +6,9 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::channel_limits::{CLAIMS, biggest_change, claim_name};
-use crate::support::{SesScope, TestApp, capture, success, tutorial};
+use crate::support::{
+    LINK_BAIT, MENTION_BAIT, SesScope, TestApp, capture, link_bait_change, success, tutorial,
+};
 
 const FLOW: &str = "/workflows/a1b2c3/triggers/manual/paths/invoke";
 /// About what a Teams message may hold.
@@ -36,11 +38,46 @@ fn card_problem(body: &[u8]) -> Option<String> {
         && attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
         && content["type"] == "AdaptiveCard"
         && content["version"].is_string()
-        && content["body"].as_array().is_some_and(|b| {
-            b.iter()
-                .all(|e| e["type"] == "TextBlock" || e["type"] == "FactSet")
-        });
+        && content["body"]
+            .as_array()
+            .is_some_and(|b| b.iter().all(element_ok));
     (!ok).then(|| "not an Adaptive Card message".to_owned())
+}
+
+/// Adaptive Cards 1.2 elements, of those a card may use: text blocks, rich text made of text runs, facts, and
+/// containers of these.
+fn element_ok(element: &Value) -> bool {
+    let all = |key: &str, ok: fn(&Value) -> bool| {
+        element[key].as_array().is_some_and(|v| v.iter().all(ok))
+    };
+    match element["type"].as_str() {
+        Some("TextBlock") => element["text"].is_string(),
+        Some("FactSet") => all("facts", |f| {
+            f["title"].is_string() && f["value"].is_string()
+        }),
+        Some("RichTextBlock") => all("inlines", |r| {
+            r["type"] == "TextRun" && r["text"].is_string()
+        }),
+        Some("Container") => all("items", element_ok),
+        _ => false,
+    }
+}
+
+/// Where strings holding `needle` sit: the type of the object holding each, and its key.
+fn holders(value: &Value, needle: &str, kind: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            let kind = map.get("type").and_then(Value::as_str).unwrap_or(kind);
+            for (key, v) in map {
+                if v.as_str().is_some_and(|s| s.contains(needle)) {
+                    out.push((kind.to_owned(), key.clone()));
+                }
+                holders(v, needle, kind, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| holders(v, needle, kind, out)),
+        _ => {}
+    }
 }
 
 async fn flow(respond: impl Respond + 'static) -> MockServer {
@@ -147,4 +184,43 @@ async fn a_refused_card_counts_as_an_undelivered_alert() {
         success(),
         "200 is delivered too"
     );
+}
+
+#[tokio::test]
+async fn profile_values_reach_teams_only_as_text_runs() {
+    let server = flow(CardCheck).await;
+    let ses = SesScope::new().await;
+    let url = format!("{}{FLOW}", server.uri());
+    let mut vars = ses.vars();
+    vars.extend([
+        ("TEAMS_WEBHOOK_URL", url.as_str()),
+        ("ALERT_CHANNELS", "teams"),
+        ("ALERT_VALUES", "full"),
+    ]);
+    let app = TestApp::new(&vars).await;
+    assert_eq!(
+        app.post(link_bait_change()).await.body,
+        success(),
+        "the stub took the card"
+    );
+    let received = server.received_requests().await.unwrap_or_default();
+    assert_eq!(received.len(), 1);
+    let card: Value = serde_json::from_slice(&received[0].body).unwrap();
+    for bait in [LINK_BAIT, MENTION_BAIT, "u-bait"] {
+        let mut found = Vec::new();
+        holders(&card, bait, "", &mut found);
+        assert!(!found.is_empty(), "{bait} is not on the card");
+        for (kind, key) in found {
+            assert_eq!((kind.as_str(), key.as_str()), ("TextRun", "text"), "{bait}");
+        }
+    }
+    let runs = card.to_string();
+    for bait in [LINK_BAIT, MENTION_BAIT] {
+        let run = serde_json::json!({"type": "TextRun", "text": bait}).to_string();
+        assert!(
+            runs.contains(&run),
+            "{bait} is not a run of its own: {runs}"
+        );
+    }
+    assert!(!runs.contains('\\'), "no backslash escapes: {runs}");
 }

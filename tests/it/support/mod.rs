@@ -215,3 +215,20 @@ pub async fn garbage_directory() -> String {
     });
     format!("http://127.0.0.1:{port}")
 }
+
+/// A value that would be a link in Markdown.
+pub const LINK_BAIT: &str = "[Verify](https://evil.example)";
+/// A value that would notify a whole channel if a chat client parsed it.
+pub const MENTION_BAIT: &str = "@channel <!channel>";
+
+/// An administrator changes a mobile number from [`MENTION_BAIT`] to [`LINK_BAIT`]; with `ALERT_VALUES=full` both
+/// reach the alert as they are.
+pub fn link_bait_change() -> String {
+    serde_json::json!({"actionType": "PRE_UPDATE_PROFILE", "event": {
+        "request": {"claims": [{"uri": "http://wso2.org/claims/mobile", "value": LINK_BAIT}]},
+        "tenant": {"id": "2210", "name": "testwso2"},
+        "user": {"id": "u-bait", "claims": [{"uri": "http://wso2.org/claims/mobile", "value": MENTION_BAIT}]},
+        "userStore": {"id": "REVGQVVMVA==", "name": "DEFAULT"},
+        "initiatorType": "ADMIN", "action": "UPDATE"}})
+    .to_string()
+}
