@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test venv fmt-check clippy test-build unit-tests integration-tests events fuzz
+.PHONY: help run test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n",$$1,$$2}'
@@ -21,9 +21,13 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -w '%{http_code}\\n' -H 'authorization: $${OKTA_HOOK_AUTH:-local-okta-secret}' -H 'content-type: application/json' --data @events/bodies/okta-self-change.json http://127.0.0.1:3000/hooks/okta"
-	OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" ./target/debug/profile-guard
+	OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" "$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
 
-test: venv fmt-check clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
+test: fmt-check tools-and-clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
+
+# The Python tools install (mostly waiting on downloads) while clippy compiles.
+tools-and-clippy:
+	@$(MAKE) --no-print-directory -j2 venv clippy
 
 fmt-check:
 	cargo fmt --all --check
@@ -31,13 +35,15 @@ fmt-check:
 clippy:
 	cargo clippy --all-targets -- -D warnings
 
-# Every test target, and the debug binary the smoke replay runs, in one build; the steps after it only run them.
-# (clippy's check build cannot be shared: it keeps metadata only, a test build needs code.)
+# Every test target, and the debug binary the smoke replay and `make run` use, built once; the steps after it only
+# run them. (clippy's check build cannot be shared: it keeps metadata only, a test build needs code.) The binary has
+# no unit tests of its own, so no test harness is linked for it.
 test-build:
-	cargo test --no-run --lib --bins --test it
+	cargo test --no-run --lib --test it
+	cargo build --bin profile-guard
 
 unit-tests:
-	cargo test --lib --bins
+	cargo test --lib
 
 integration-tests: venv
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --test it

@@ -7,8 +7,8 @@
 #      the debug binary runs under it as the function, with the environment template.yaml gives it (parameter
 #      defaults, test addresses, AUTH_MODE=none since the action events carry no credentials, the Okta and WSO2
 #      webhook routes on with the samples' secrets) and the AWS endpoints
-#      pointed at moto. The binary is the one `cargo test --test it` builds (`make test` has built it by now);
-#      `cargo test --no-run --test it` below only makes sure it is current, so nothing is compiled twice.
+#      pointed at moto. The binary is the debug build `make test` (and `make run`) use; `cargo build` below only
+#      makes sure it is current, so nothing is compiled twice.
 #   3. The consumer of the alert queue runs the same way, as a second function (FUNCTION_ROLE=alert-consumer, the
 #      environment template.yaml gives ConsumerFunction) under a second emulator.
 #   4. Every events/*.json event is invoked: API Gateway events (HTTP API v2 and REST API v1) on the endpoint, SQS
@@ -36,7 +36,7 @@ cargo lambda --version >/dev/null 2>&1 || { echo "error: cargo-lambda not found 
 [ -x "$PY" ] || { echo "error: $PY not found (run 'make venv')" >&2; exit 2; }
 
 # The same build as the integration tests (same profile, features and target directory): a no-op after them.
-cargo test --quiet --no-run --test it || { echo "error: the debug build failed" >&2; exit 1; }
+cargo build --quiet --bin profile-guard || { echo "error: the debug build failed" >&2; exit 1; }
 FUNCTION=${CARGO_TARGET_DIR:-target}/debug/profile-guard
 [ -x "$FUNCTION" ] || { echo "error: $FUNCTION was not built" >&2; exit 1; }
 
