@@ -166,11 +166,14 @@ impl Wso2Hook {
         draft.context.initiator_ip = change.initiator_ip.map(|ip| ip.to_string());
         let send_by = deadline.checked_sub(SEND_RESERVE).unwrap_or(deadline);
         let sending = self.notifier.send_notice(Ok(draft.clone()), send_by);
-        let outcome = AssertUnwindSafe(sending)
-            .catch_unwind()
-            .await
-            .unwrap_or(NoticeOutcome::OutOfTime);
-        let owed = draft.still_owed(&outcome);
+        let (outcome, owed) = match AssertUnwindSafe(sending).catch_unwind().await {
+            Ok(outcome) => {
+                let owed = draft.still_owed(&outcome);
+                (outcome, owed)
+            }
+            // A panic tells nothing of what went out: all of it is still owed.
+            Err(_) => (NoticeOutcome::OutOfTime, Some(draft)),
+        };
         let kept = match &owed {
             Some(rest) => match serde_json::to_string(rest) {
                 Ok(json) => pending.put_back(&claimed, &json).await.map(|_| ()),
