@@ -175,10 +175,11 @@ impl Wso2Hook {
             Err(_) => (NoticeOutcome::OutOfTime, Some(draft)),
         };
         let kept = match &owed {
-            Some(rest) => match serde_json::to_string(rest) {
-                Ok(json) => pending.put_back(&claimed, &json).await.map(|_| ()),
-                Err(_) => Ok(()),
-            },
+            Some(rest) => {
+                // A draft read from JSON always writes back; were it not to, the whole notice waits again.
+                let json = serde_json::to_string(rest).unwrap_or_else(|_| claimed.notice.clone());
+                pending.put_back(&claimed, &json).await.map(|_| ())
+            }
             None => pending.sent(&claimed).await.map(|_| ()),
         };
         if let Err(e) = kept {

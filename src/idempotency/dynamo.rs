@@ -17,7 +17,8 @@ pub struct DynamoStore {
 }
 
 impl StoreError {
-    pub(super) fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
+    /// An AWS SDK error, by its code (`unreachable` when the call got no answer).
+    pub fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
         StoreError(e.code().unwrap_or("unreachable").to_owned())
     }
 }

@@ -142,33 +142,23 @@ pub enum NoticeOutcome {
     Pending {
         ttl_secs: u64,
     },
-    /// `USER_NOTICE_WHEN=commit`, but the notice could not be left in the store.
+    /// `USER_NOTICE_WHEN=commit`: a waiting notice that could not be used (unreadable by this version).
     PendingFailed {
         detail: String,
     },
 }
 
 impl NoticeOutcome {
-    /// Whether a later attempt could still get the notice out: nothing went out, and a failure was of the kind
-    /// that heals (an outage, a rate limit, the deadline).
+    /// Whether a later attempt could still get this one message out: it failed in a way that heals (an outage, a
+    /// rate limit, the deadline). A notice on several channels is judged per channel by `NoticeDraft::still_owed`.
     pub fn worth_retrying(&self) -> bool {
         match self {
             NoticeOutcome::Failed(e) => e.kind.retryable(),
             NoticeOutcome::OutOfTime => true,
-            NoticeOutcome::Channels { email, slack } => {
-                let email_sent = email
-                    .as_deref()
-                    .is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }));
-                let email_retry = email.as_deref().is_some_and(NoticeOutcome::worth_retrying);
-                let slack_retry = matches!(slack, DmOutcome::Failed(e) if e.kind.retryable());
-                !email_sent && *slack != DmOutcome::Sent && (email_retry || slack_retry)
-            }
             _ => false,
         }
     }
-}
 
-impl NoticeOutcome {
     /// Whether the notice reached nobody because something failed (not a skip, not a wait).
     pub fn undelivered(&self) -> bool {
         match self {
@@ -176,12 +166,12 @@ impl NoticeOutcome {
             | NoticeOutcome::Skipped(_)
             | NoticeOutcome::Pending { .. } => false,
             NoticeOutcome::Channels { email, slack } => {
-                let email_ok = email.as_deref().is_none_or(|e| !e.undelivered());
-                let slack_ok = matches!(slack, DmOutcome::Sent | DmOutcome::NoSlackUser);
-                let email_sent = email
-                    .as_deref()
-                    .is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }));
-                !(email_sent || *slack == DmOutcome::Sent || (email_ok && slack_ok))
+                let email = email.as_deref();
+                let sent = email.is_some_and(|e| matches!(e, NoticeOutcome::Sent { .. }))
+                    || *slack == DmOutcome::Sent;
+                let failed = email.is_some_and(NoticeOutcome::undelivered)
+                    || matches!(slack, DmOutcome::Failed(_) | DmOutcome::NotRendered { .. });
+                !sent && failed
             }
             _ => true,
         }

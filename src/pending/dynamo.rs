@@ -36,10 +36,6 @@ fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn error<E: ProvideErrorMetadata>(e: &E) -> StoreError {
-    StoreError(e.code().unwrap_or("unreachable").to_owned())
-}
-
 /// `Ok(false)` for a failed condition (the entry moved or is gone), the error otherwise.
 fn conditional<T, E: ProvideErrorMetadata, R>(
     result: Result<T, SdkError<E, R>>,
@@ -52,7 +48,7 @@ fn conditional<T, E: ProvideErrorMetadata, R>(
         {
             Ok(false)
         }
-        Err(e) => Err(error(&e)),
+        Err(e) => Err(StoreError::of(&e)),
     }
 }
 
@@ -124,7 +120,7 @@ impl PendingStore for DynamoPending {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| error(&e))?;
+            .map_err(|e| StoreError::of(&e))?;
         let list = out
             .item()
             .and_then(|item| item.get("notices"))
