@@ -26,7 +26,7 @@ use axum::http::{Request, header};
 use criterion::{BatchSize, Criterion, Throughput};
 use profile_guard::action::ActionResponse;
 use profile_guard::audit::CallInfo;
-use profile_guard::{AppState, Config, build_state, router};
+use profile_guard::{AppState, Config, build, router};
 use tower::ServiceExt as _;
 
 const TUTORIAL: &str = include_str!("../events/bodies/tutorial.json");
@@ -88,8 +88,9 @@ fn runtime() -> tokio::runtime::Runtime {
 fn state(rt: &tokio::runtime::Runtime) -> Arc<AppState> {
     let config = Config::from_lookup(|_| None).expect("the default configuration");
     Arc::new(
-        rt.block_on(build_state(&config))
-            .expect("the default state"),
+        rt.block_on(build(&config))
+            .expect("the default state")
+            .state,
     )
 }
 

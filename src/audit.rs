@@ -7,9 +7,9 @@ use std::time::Instant;
 use crate::action::{ActionRequest, ActionResponse, WSO2_CLAIM_PREFIX};
 use crate::idempotency::{ReplaySource, StoreState};
 use crate::metrics::Metrics;
-use crate::notify::one_line;
 use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
 use crate::policy::{Change, FailureMode};
+use crate::text::one_line;
 
 /// What the transport knows about a call before the body is read.
 #[derive(Debug, Clone, Default)]
@@ -205,7 +205,7 @@ fn alert_metric(outcome: &ChannelOutcome) -> &'static str {
             Channel::Queue => "AlertsQueued",
         },
         ChannelOutcome::Failed { error, .. }
-            if error.kind == crate::notify::DeliveryErrorKind::Throttled =>
+            if error.kind == crate::upstream::DeliveryErrorKind::Throttled =>
         {
             "AlertsThrottled"
         }

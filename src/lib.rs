@@ -27,9 +27,6 @@ pub mod text;
 pub mod upstream;
 pub mod wso2_events;
 
-pub use app::{build_state, build_state_with, run};
+pub use app::{Background, Service, build, build_consumer_with, build_with, run};
 pub use config::Config;
 pub use endpoint::{AppState, router};
-
-#[cfg(test)]
-mod layering;

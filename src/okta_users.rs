@@ -8,8 +8,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::claims::EmailAddress;
-use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
 use crate::upstream;
+use crate::upstream::{DeliveryError, DeliveryErrorKind as Kind};
 
 /// An answer larger than this is not a user.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;

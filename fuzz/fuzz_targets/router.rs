@@ -34,8 +34,9 @@ fn harness() -> &'static Harness {
             .expect("tokio runtime");
         let config = Config::from_lookup(|_| None).expect("the default configuration is valid");
         let state = runtime
-            .block_on(profile_guard::build_state(&config))
-            .expect("state from the default configuration");
+            .block_on(profile_guard::build(&config))
+            .expect("state from the default configuration")
+            .state;
         let app = profile_guard::router(Arc::new(state));
         Harness { runtime, app }
     })

@@ -7,7 +7,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{ConfigLoader, Region, SdkConfig};
 
 use crate::config::Config;
-use crate::notify::EmailTransport;
+use crate::notify::channels::EmailTransport;
 use crate::secrets::needs_secrets_manager;
 
 /// How long one AWS call may take, retries included.

@@ -8,17 +8,20 @@ use secrecy::SecretString;
 use super::StartupError;
 use super::aws::sdk_client;
 use crate::auth::{AuthMode, Authenticator, WebhookSignature};
-use crate::config::{Config, FunctionRole};
+use crate::config::Config;
 use crate::consumer::AlertConsumer;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::endpoint::{OktaRoute, Wso2Route};
 use crate::hooks::{OktaHook, Wso2Hook};
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
-use crate::notify::notice::NoticeWhen;
-use crate::notify::slack::{ChatSender, SlackWebhook, WebhookUrl};
-use crate::notify::slack_dm::{DirectMessenger, SlackDm};
-use crate::notify::teams::TeamsWebhook;
-use crate::notify::{self, EmailTransport, LogOutbox, Notifier, Outbox, SesOutbox};
+use crate::notify::channels::slack::SlackWebhook;
+use crate::notify::channels::slack_dm::SlackDm;
+use crate::notify::channels::teams::TeamsWebhook;
+use crate::notify::channels::{
+    ChatSender, DirectMessenger, EmailTransport, LogOutbox, Outbox, SesOutbox,
+};
+use crate::notify::settings::{NoticeWhen, WebhookUrl};
+use crate::notify::{self, Notifier, NotifierParts};
 use crate::okta_users::{OktaUsers, OktaUsersApi};
 use crate::pending::{DynamoPending, MemoryPending, Pending, PendingStore};
 use crate::queue::SqsQueue;
@@ -30,22 +33,45 @@ const OKTA_API_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1
 /// Entries the warm-instance idempotency map holds at most.
 const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;
 
-/// Every secret the configuration names, read once.
-pub(super) struct Secrets {
-    pub directory_token: Option<SecretString>,
-    pub auth_credential: Option<SecretString>,
+/// What this process serves, so it reads only the secrets it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Serves {
+    /// The action and the hooks (the API function, or the local server).
+    Routes,
+    /// Queued alerts only (the consumer function).
+    AlertQueue,
+}
+
+/// The secrets of the chat channels.
+#[derive(Default)]
+pub(super) struct ChatSecrets {
     pub slack_webhook: Option<WebhookUrl>,
     pub teams_webhook: Option<WebhookUrl>,
     pub slack_bot_token: Option<SecretString>,
+}
+
+/// Every secret this process uses, read once.
+#[derive(Default)]
+pub(super) struct Secrets {
+    pub directory_token: Option<SecretString>,
+    pub auth_credential: Option<SecretString>,
+    pub chat: ChatSecrets,
     pub okta_hook_auth: Option<SecretString>,
     pub okta_api_token: Option<SecretString>,
     pub wso2_webhook_secret: Option<SecretString>,
 }
 
-/// Reads every configured secret, from the environment or Secrets Manager, each checked for its use.
+/// The hook routes, each on when its secret is set.
+pub(super) struct Routes {
+    pub okta: Option<OktaRoute>,
+    pub wso2: Option<Wso2Route>,
+}
+
+/// Reads every secret `serves` uses, from the environment or Secrets Manager, each checked for its use.
 pub(super) async fn read_secrets(
     config: &Config,
     sdk: Option<&SdkConfig>,
+    serves: Serves,
 ) -> Result<Secrets, StartupError> {
     let uses_manager = crate::secrets::needs_secrets_manager(super::secret_sources(config));
     let client = sdk.filter(|_| uses_manager).map(|sdk| {
@@ -56,6 +82,19 @@ pub(super) async fn read_secrets(
         )
     });
     let reader = SecretReader::new(client);
+    let webhook = config.alert.slack_webhook.as_ref();
+    let teams = config.alert.teams_webhook.as_ref();
+    let alert_chats = ChatSecrets {
+        slack_webhook: webhook_url(&reader, webhook, "SLACK_WEBHOOK_URL_SECRET").await?,
+        teams_webhook: webhook_url(&reader, teams, "TEAMS_WEBHOOK_URL_SECRET").await?,
+        slack_bot_token: None,
+    };
+    if serves == Serves::AlertQueue {
+        return Ok(Secrets {
+            chat: alert_chats,
+            ..Secrets::default()
+        });
+    }
     let token = directory_token_source(&config.directory);
     let directory_token = reader.read_if_set(token, SecretKind::Single).await?;
     let kind = match config.auth.mode {
@@ -65,10 +104,6 @@ pub(super) async fn read_secrets(
     let auth_credential = reader
         .read_if_set(config.auth.credential.as_ref(), kind)
         .await?;
-    let webhook = config.alert.slack_webhook.as_ref();
-    let slack_webhook = webhook_url(&reader, webhook, "SLACK_WEBHOOK_URL_SECRET").await?;
-    let teams = config.alert.teams_webhook.as_ref();
-    let teams_webhook = webhook_url(&reader, teams, "TEAMS_WEBHOOK_URL_SECRET").await?;
     let bot_token = config.notice.slack_bot_token.as_ref();
     let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
     let okta = &config.okta;
@@ -83,9 +118,10 @@ pub(super) async fn read_secrets(
     Ok(Secrets {
         directory_token,
         auth_credential,
-        slack_webhook,
-        teams_webhook,
-        slack_bot_token,
+        chat: ChatSecrets {
+            slack_bot_token,
+            ..alert_chats
+        },
         okta_hook_auth,
         okta_api_token,
         wso2_webhook_secret,
@@ -129,10 +165,13 @@ pub(super) fn directory(
 pub(super) fn notifier(
     config: &Config,
     sdk: Option<&SdkConfig>,
-    webhook: Option<WebhookUrl>,
-    teams: Option<WebhookUrl>,
-    bot_token: Option<SecretString>,
+    secrets: ChatSecrets,
 ) -> Result<Notifier, StartupError> {
+    let ChatSecrets {
+        slack_webhook: webhook,
+        teams_webhook: teams,
+        slack_bot_token: bot_token,
+    } = secrets;
     let email: Arc<dyn Outbox> = match (&config.email, sdk) {
         (EmailTransport::Ses { sender }, Some(sdk)) => {
             let client = sdk_client!(aws_sdk_sesv2, sdk, config.aws.ses_endpoint.as_ref());
@@ -157,7 +196,7 @@ pub(super) fn notifier(
         }
         None => None,
     };
-    Ok(Notifier {
+    Ok(Notifier::new(NotifierParts {
         email,
         chats,
         dm,
@@ -166,8 +205,7 @@ pub(super) fn notifier(
         values: config.alert.values,
         notice: config.notice.clone(),
         templates: Arc::new(notify::load_templates(config.template_dir.as_deref())?),
-        queued: config.queue.url.is_some(),
-    })
+    }))
 }
 
 /// The warm-instance map, and the shared table when one is configured.
@@ -194,9 +232,7 @@ pub(super) fn pending(config: &Config, sdk: Option<&SdkConfig>) -> Option<Arc<Pe
         }
         _ => Arc::new(MemoryPending::default()),
     };
-    let pending = Arc::new(Pending::new(store, config.notice.pending_ttl));
-    crate::pending::spawn_sweep(&pending);
-    Some(pending)
+    Some(Arc::new(Pending::new(store, config.notice.pending_ttl)))
 }
 
 /// The WSO2 / Asgardeo webhook route, when its secret is set.
@@ -282,19 +318,16 @@ pub(super) fn queue(config: &Config, sdk: Option<&SdkConfig>) -> Option<Arc<SqsQ
     Some(Arc::new(SqsQueue::new(client, url.clone())))
 }
 
-/// The consumer, when this process delivers queued alerts: the consumer function, or a local process with a queue.
+/// The consumer of queued alerts: the consumer function, or the loop beside a local server with a queue.
 pub(super) fn consumer(
     config: &Config,
     notifier: &Arc<Notifier>,
     idempotency: &Idempotency,
-) -> Option<Arc<AlertConsumer>> {
-    let consumes = config.queue.role == FunctionRole::AlertConsumer || config.queue.url.is_some();
-    consumes.then(|| {
-        Arc::new(AlertConsumer::new(
-            Arc::clone(notifier),
-            idempotency.clone(),
-            config.queue.digest_threshold,
-            config.queue.send_rate,
-        ))
-    })
+) -> Arc<AlertConsumer> {
+    Arc::new(AlertConsumer::new(
+        Arc::clone(notifier),
+        idempotency.clone(),
+        config.queue.digest_threshold,
+        config.queue.send_rate,
+    ))
 }

@@ -2,6 +2,7 @@
 //! or on a local socket. Beyond reading configured secrets, start-up does no network I/O.
 
 mod aws;
+mod background;
 mod components;
 mod lambda_consumer;
 
@@ -12,12 +13,19 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 use crate::auth::AuthMode;
 use crate::claims::ClaimSet;
 use crate::config::{Config, FunctionRole};
+use crate::consumer::AlertConsumer;
 use crate::endpoint::{AppState, ServeLimits, router, serve, shutdown_signal};
+use crate::notify::Notifier;
+use crate::notify::channels::EmailTransport;
 use crate::notify::templates::TemplateError;
-use crate::notify::{EmailTransport, Notifier};
-use crate::pipeline::Pipeline;
-use crate::queue::{AlertQueue, BatchingQueue};
+use crate::pipeline::{
+    AlertPath, LeavePending, NoticePath, Pipeline, QueueAlerts, SendAlerts, SendNotices,
+};
+use crate::queue::BatchingQueue;
 use crate::secrets::{SecretError, SecretSource};
+
+pub use background::Background;
+use components::Serves;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -36,51 +44,72 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("the Lambda runtime failed: {0}")]
     Lambda(String),
-    #[error("FUNCTION_ROLE=alert-consumer: the consumer could not be built")]
-    NoConsumer,
 }
 
-/// Builds the shared state with the AWS SDK's default credential chain.
-pub async fn build_state(config: &Config) -> Result<AppState, StartupError> {
-    build_state_with(config, aws_config::defaults(BehaviorVersion::latest())).await
+/// What start-up built for the routes: their state, and beside it what runs in the background.
+pub struct Service {
+    pub state: AppState,
+    pub background: Background,
 }
 
-/// Builds the shared state: secrets read, every client built and every template compiled, each once. `aws` is
-/// the SDK configuration loader to start from (tests pass one with fixed credentials).
-pub async fn build_state_with(
-    config: &Config,
-    aws: ConfigLoader,
-) -> Result<AppState, StartupError> {
+/// Builds the service with the AWS SDK's default credential chain.
+pub async fn build(config: &Config) -> Result<Service, StartupError> {
+    build_with(config, aws_config::defaults(BehaviorVersion::latest())).await
+}
+
+/// Builds the routes' state and the background parts: secrets read, every client built and every template
+/// compiled, each once. `aws` is the SDK configuration loader to start from (tests pass one with fixed
+/// credentials).
+pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, StartupError> {
     let sdk = aws::load(config, aws).await;
-    let secrets = components::read_secrets(config, sdk.as_ref()).await?;
+    let secrets = components::read_secrets(config, sdk.as_ref(), Serves::Routes).await?;
     let directory = components::directory(config, secrets.directory_token)?;
-    let notifier = Arc::new(components::notifier(
-        config,
-        sdk.as_ref(),
-        secrets.slack_webhook,
-        secrets.teams_webhook,
-        secrets.slack_bot_token,
-    )?);
+    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
     log_configuration(config, directory.describe(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     let pending = components::pending(config, sdk.as_ref());
     let queue = components::queue(config, sdk.as_ref());
-    let consumer = components::consumer(config, &notifier, &idempotency);
-    let wso2 = components::wso2_route(
-        config,
-        &notifier,
-        &idempotency,
-        pending.as_ref(),
-        secrets.wso2_webhook_secret,
-    );
-    let okta = components::okta_route(
-        config,
-        &notifier,
-        &idempotency,
-        secrets.okta_hook_auth,
-        secrets.okta_api_token,
-    )?;
-    Ok(AppState {
+    let mut background = Background::default();
+    let alerts: Arc<dyn AlertPath> = match &queue {
+        Some(queue) => {
+            let (batching, batcher) = BatchingQueue::new(Arc::clone(queue));
+            background.batcher = Some(batcher);
+            Arc::new(QueueAlerts(Arc::new(batching)))
+        }
+        None => Arc::new(SendAlerts(Arc::clone(&notifier))),
+    };
+    let notices: Arc<dyn NoticePath> = match &pending {
+        Some(pending) => {
+            background.sweep = Some(Arc::clone(pending));
+            Arc::new(LeavePending {
+                pending: Arc::clone(pending),
+                notifier: Arc::clone(&notifier),
+            })
+        }
+        None => Arc::new(SendNotices(Arc::clone(&notifier))),
+    };
+    // Outside Lambda the same process drains the queue, as the template's second function does.
+    background.consumer = queue.filter(|_| !config.in_lambda).map(|queue| {
+        let consumer = components::consumer(config, &notifier, &idempotency);
+        (consumer, queue)
+    });
+    let routes = components::Routes {
+        wso2: components::wso2_route(
+            config,
+            &notifier,
+            &idempotency,
+            pending.as_ref(),
+            secrets.wso2_webhook_secret,
+        ),
+        okta: components::okta_route(
+            config,
+            &notifier,
+            &idempotency,
+            secrets.okta_hook_auth,
+            secrets.okta_api_token,
+        )?,
+    };
+    let state = AppState {
         pipeline: Pipeline {
             directory,
             notifier,
@@ -89,18 +118,29 @@ pub async fn build_state_with(
             limits: config.limits,
             failure_modes: config.failure_modes,
             deadline: config.deadline,
-            pending,
-            queue: queue
-                .clone()
-                .map(|q| Arc::new(BatchingQueue::new(q)) as Arc<dyn AlertQueue>),
+            alerts,
+            notices,
         },
         auth: components::authenticator(config, secrets.auth_credential.as_ref()),
         max_body_bytes: config.limits.max_body_bytes,
-        okta,
-        wso2,
-        consumer,
-        queue,
-    })
+        okta: routes.okta,
+        wso2: routes.wso2,
+    };
+    Ok(Service { state, background })
+}
+
+/// Builds the alert consumer alone (`FUNCTION_ROLE=alert-consumer`): the notifier's alert channels and the
+/// once-per-change store, nothing the routes need.
+pub async fn build_consumer_with(
+    config: &Config,
+    aws: ConfigLoader,
+) -> Result<Arc<AlertConsumer>, StartupError> {
+    let sdk = aws::load(config, aws).await;
+    let secrets = components::read_secrets(config, sdk.as_ref(), Serves::AlertQueue).await?;
+    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
+    log_configuration(config, "(not used by the consumer)".to_owned(), &notifier);
+    let idempotency = components::idempotency(config, sdk.as_ref());
+    Ok(components::consumer(config, &notifier, &idempotency))
 }
 
 /// Every secret the configuration names, wherever it is kept.
@@ -131,7 +171,7 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
     };
     tracing::info!(
         directory = %directory,
-        email = %notifier.email.describe(),
+        email = %notifier.describe_email(),
         alert_channels = %channels,
         security_team = config.alert.recipients.len(),
         sensitive_claims = %sorted_claims(&config.sensitive_claims),
@@ -140,7 +180,7 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         idempotency = %idempotency,
         auth_mode = ?config.auth.mode,
         deadline_ms = config.deadline.as_millis() as u64,
-        templates_overridden = %notifier.templates.overridden.join(","),
+        templates_overridden = %notifier.templates().overridden.join(","),
         okta_hook = config.okta.hook_auth.is_some(),
         wso2_webhook = config.wso2_webhook_secret.is_some(),
         user_notice_when = ?config.notice.when,
@@ -173,29 +213,26 @@ fn sorted_claims(set: &ClaimSet) -> String {
     v.join(",")
 }
 
-/// Serves until stopped: under the Lambda runtime when inside Lambda, otherwise on `LISTEN_ADDR` until SIGTERM or
-/// Ctrl-C.
+/// Serves until stopped: under the Lambda runtime when inside Lambda (as the role the function plays), otherwise
+/// on `LISTEN_ADDR` until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), StartupError> {
-    let state = build_state(&config).await?;
-    let background = state.consumer.clone().zip(state.queue.clone());
     if config.in_lambda && config.queue.role == FunctionRole::AlertConsumer {
-        let consumer = state.consumer.clone().ok_or(StartupError::NoConsumer)?;
+        let loader = aws_config::defaults(BehaviorVersion::latest());
+        let consumer = build_consumer_with(&config, loader).await?;
         return lambda_consumer::run(consumer).await;
     }
+    let Service {
+        state,
+        mut background,
+    } = build(&config).await?;
+    background.start();
     let app = router(Arc::new(state));
     if config.in_lambda {
         return lambda_http::run(app)
             .await
             .map_err(|e| StartupError::Lambda(e.to_string()));
     }
-    // Outside Lambda the same process also drains the alert queue, as the template's second function does.
-    if let Some((consumer, queue)) = background {
-        tokio::spawn(crate::consumer::local::run(
-            consumer,
-            queue,
-            shutdown_signal(),
-        ));
-    }
+    background.consume_until(shutdown_signal());
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .map_err(|source| StartupError::Listen {

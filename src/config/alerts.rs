@@ -5,9 +5,9 @@ use std::time::Duration;
 use super::reader::{self, Reader};
 use super::{ConfigError, rules};
 use crate::claims::{ClaimSet, EmailAddress};
-use crate::notify::alert::{AlertChannels, AlertSettings};
-use crate::notify::mask::ValueDisplay;
-use crate::notify::slack::WebhookUrl;
+use crate::notify::messages::mask::ValueDisplay;
+use crate::notify::settings::WebhookUrl;
+use crate::notify::settings::{AlertChannels, AlertSettings};
 use crate::secrets::SecretSource;
 
 const DEFAULT_SLACK_TIMEOUT_MS: u64 = 1000;

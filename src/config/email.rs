@@ -2,9 +2,9 @@
 
 use super::reader::Reader;
 use super::{ConfigError, aws, rules};
-use crate::notify::alert::AlertSettings;
-use crate::notify::notice::{NoticeMode, NoticeSettings};
-use crate::notify::outbox::EmailTransport;
+use crate::notify::channels::EmailTransport;
+use crate::notify::settings::AlertSettings;
+use crate::notify::settings::{NoticeMode, NoticeSettings};
 
 /// `ALERT_SENDER`, checked against the alert settings (its recipients) and the notice mode.
 pub(super) fn transport(

@@ -30,9 +30,9 @@ use crate::auth::AuthSettings;
 use crate::claims::ClaimSet;
 use crate::directory::DirectorySettings;
 use crate::idempotency::IdempotencySettings;
-use crate::notify::alert::AlertSettings;
-use crate::notify::notice::NoticeSettings;
-use crate::notify::outbox::EmailTransport;
+use crate::notify::channels::EmailTransport;
+use crate::notify::settings::AlertSettings;
+use crate::notify::settings::NoticeSettings;
 use crate::policy::{FailureModes, Limits};
 use crate::secrets::SecretSource;
 use reader::Reader;
@@ -145,7 +145,7 @@ impl Config {
 mod tests {
     use super::*;
     use crate::auth::AuthMode;
-    use crate::notify::notice::NoticeMode;
+    use crate::notify::settings::NoticeMode;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -3,8 +3,8 @@
 use super::reader::{self, Reader};
 use super::{ConfigError, rules};
 use crate::claims::ClaimSet;
-use crate::notify::notice::{NoticeChannels, NoticeMode, NoticeSettings, NoticeWhen};
-use crate::notify::slack_dm::{DEFAULT_API_URL, SlackApiUrl};
+use crate::notify::settings::{DEFAULT_API_URL, SlackApiUrl};
+use crate::notify::settings::{NoticeChannels, NoticeMode, NoticeSettings, NoticeWhen};
 
 /// `USER_NOTICE`, `USER_NOTICE_CLAIMS` (by default the sensitive claims), `USER_NOTICE_NEW_ADDRESS`,
 /// `SUPPORT_CONTACT`, `USER_NOTICE_CHANNELS`, `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`, `SLACK_API_URL`,

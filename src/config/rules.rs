@@ -6,8 +6,8 @@ use secrecy::ExposeSecret;
 use super::ConfigError;
 use crate::auth::AuthMode;
 use crate::claims::EmailAddress;
-use crate::notify::alert::AlertChannels;
-use crate::notify::notice::NoticeChannels;
+use crate::notify::settings::AlertChannels;
+use crate::notify::settings::NoticeChannels;
 use crate::secrets::SecretSource;
 
 /// Slack as a channel needs a webhook to post to.

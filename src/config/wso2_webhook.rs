@@ -2,7 +2,7 @@
 
 use super::reader::Reader;
 use super::{ConfigError, rules};
-use crate::notify::notice::{NoticeSettings, NoticeWhen};
+use crate::notify::settings::{NoticeSettings, NoticeWhen};
 use crate::secrets::SecretSource;
 
 /// `WSO2_WEBHOOK_SECRET` / `WSO2_WEBHOOK_SECRET_SECRET`: the secret deliveries are signed with; it turns on

@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use super::{AlertConsumer, Item};
 use crate::idempotency::{Begin, ChangeKey, Ticket};
 use crate::metrics::Metrics;
-use crate::notify::chat::ChatAlert;
+use crate::notify::ChangeReport;
+use crate::notify::messages::chat::ChatAlert;
+use crate::notify::messages::{alert, digest};
 use crate::notify::outcome::Channel;
-use crate::notify::{ChangeReport, DeliveryError, DeliveryErrorKind, alert, digest};
+use crate::upstream::{DeliveryError, DeliveryErrorKind};
 
 /// Time kept back from the deadline (a send started later might not finish): this much, or a third of what is
 /// left when the invocation is short.
@@ -123,14 +125,14 @@ impl AlertConsumer {
         let reports: Vec<ChangeReport> = unit.iter().map(|(i, _)| i.alert.report.clone()).collect();
         if channel == Channel::Email {
             let email = match part {
-                Some(part) => digest::digest_email(&n.templates, &reports, part, &n.recipients),
-                None => alert::security_alert(&n.templates, &reports[0], &n.recipients),
+                Some(part) => digest::digest_email(n.templates(), &reports, part, n.recipients()),
+                None => alert::security_alert(n.templates(), &reports[0], n.recipients()),
             };
             let email =
                 email.map_err(|e| DeliveryError::new(DeliveryErrorKind::Build, e.to_string()))?;
-            return n.email.send(&email).await.map(|_| ());
+            return n.send_email(&email).await.map(|_| ());
         }
-        let Some(chat) = n.chats.iter().find(|c| c.channel() == channel) else {
+        let Some(chat) = n.chat(channel) else {
             return Err(DeliveryError::new(
                 DeliveryErrorKind::Build,
                 "no such chat channel",

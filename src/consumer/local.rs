@@ -43,7 +43,7 @@ pub async fn run(
 }
 
 /// One batch: the first messages by long poll, then more until the window closes or the queue is empty.
-async fn gather(queue: &SqsQueue) -> Result<Vec<Received>, crate::notify::DeliveryError> {
+async fn gather(queue: &SqsQueue) -> Result<Vec<Received>, crate::upstream::DeliveryError> {
     let mut batch = queue.receive(10, POLL_SECS).await?;
     if batch.is_empty() {
         return Ok(batch);

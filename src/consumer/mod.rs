@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use crate::idempotency::Idempotency;
 use crate::notify::Notifier;
+use crate::notify::channels::pace::Pacer;
 use crate::notify::outcome::Channel;
-use crate::notify::pace::Pacer;
 use crate::queue::QueuedAlert;
 
 pub use deliver::Tally;
@@ -52,9 +52,10 @@ impl AlertConsumer {
         rate: u32,
     ) -> Self {
         let chat_pacers = notifier
-            .chats
-            .iter()
-            .map(|c| (c.channel(), Pacer::per_second(rate)))
+            .alert_channels()
+            .into_iter()
+            .filter(|c| *c != Channel::Email)
+            .map(|c| (c, Pacer::per_second(rate)))
             .collect();
         AlertConsumer {
             notifier,
@@ -103,14 +104,8 @@ impl AlertConsumer {
         failed.into_iter().collect()
     }
 
-    /// The alert channels on: e-mail (with recipients), then each chat channel.
     fn channels(&self) -> Vec<Channel> {
-        let n = &self.notifier;
-        let email = (n.channels.email && !n.recipients.is_empty()).then_some(Channel::Email);
-        email
-            .into_iter()
-            .chain(n.chats.iter().map(|c| c.channel()))
-            .collect()
+        self.notifier.alert_channels()
     }
 
     fn pacer(&self, channel: Channel) -> &Pacer {

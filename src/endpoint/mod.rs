@@ -24,9 +24,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::action::ActionResponse;
 use crate::auth::Authenticator;
-use crate::consumer::AlertConsumer;
 use crate::pipeline::Pipeline;
-use crate::queue::SqsQueue;
 
 use call::ActionCall;
 use refusal::{Refusal, Refused};
@@ -49,10 +47,6 @@ pub struct AppState {
     pub okta: Option<OktaRoute>,
     /// `/hooks/wso2`, when `WSO2_WEBHOOK_SECRET` is set.
     pub wso2: Option<Wso2Route>,
-    /// The consumer of the alert queue, when this process delivers queued alerts (not a route: start-up runs it).
-    pub consumer: Option<Arc<AlertConsumer>>,
-    /// The alert queue, for the local consumer loop.
-    pub queue: Option<Arc<SqsQueue>>,
 }
 
 /// The service's router, independent of how it is served (local socket or Lambda).

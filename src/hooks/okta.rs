@@ -7,15 +7,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 
+use super::HookAnswer;
 use super::sent::{Destination, Sent};
 use crate::claims::EmailAddress;
 use crate::idempotency::{Begin, ChangeKey, Idempotency};
-use crate::notify::notice::NoticeMode;
-use crate::notify::okta::{self as messages, OktaReport};
-use crate::notify::slack_dm::DmDelivery;
-use crate::notify::{DeliveryError, DeliveryErrorKind, Notifier};
+use crate::notify::Notifier;
+use crate::notify::channels::DmDelivery;
+use crate::notify::messages::okta::{self as messages, OktaReport};
+use crate::notify::outcome::Channel;
+use crate::notify::settings::NoticeMode;
 use crate::okta::{AttributeList, ChangedBy, ProfileChange, Skip, parse_delivery, plan_batch};
 use crate::okta_users::OktaUsers;
+use crate::upstream::{DeliveryError, DeliveryErrorKind};
 
 /// Changes of one delivery handled at the same time: enough to finish a batch within Okta's 3 s, few enough not
 /// to meet Slack's and SES's rate limits all at once.
@@ -32,19 +35,6 @@ pub struct OktaHook {
     /// The org's host, to name it in messages (`OKTA_ORG_URL`; else the delivery's `source`).
     pub org: Option<String>,
     pub deadline: Duration,
-}
-
-/// How a delivery is answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HookAnswer {
-    /// Everything that could be sent was: an empty 204.
-    Done,
-    /// Some messages failed for a reason a retry can fix: a 5xx, so Okta delivers again once.
-    Retry { messages: usize },
-    /// The body is not a delivery: a 400 (Okta does not retry it).
-    NotADelivery(String),
-    /// A signed delivery issued too long ago (or in the future) to be told from a replay: a 400, never retried.
-    Stale(String),
 }
 
 /// What one change came to, for its audit line.
@@ -119,30 +109,25 @@ impl OktaHook {
 
     /// The messages a change asks for, as configured.
     fn destinations(&self, change: &ProfileChange) -> Vec<Destination> {
-        let n = &self.notifier;
+        let settings = self.notifier.notice_settings();
         let notice = !change.watched.is_empty()
-            && match n.notice.mode {
+            && match settings.mode {
                 NoticeMode::Off => false,
                 NoticeMode::Others => change.changed_by != ChangedBy::Themselves,
                 NoticeMode::All => true,
             };
         let alert = !change.alerted.is_empty();
-        let chats = n
-            .chats
-            .iter()
-            .map(|c| (alert, Destination::AlertChat(c.channel())));
-        [
-            (notice && n.notice.channels.email, Destination::NoticeEmail),
-            (notice && n.notice.channels.slack, Destination::NoticeSlack),
-            (
-                alert && n.channels.email && !n.recipients.is_empty(),
-                Destination::AlertEmail,
-            ),
+        let notices = [
+            (settings.channels.email, Destination::NoticeEmail),
+            (settings.channels.slack, Destination::NoticeSlack),
         ]
         .into_iter()
-        .chain(chats)
-        .filter_map(|(on, d)| on.then_some(d))
-        .collect()
+        .filter_map(|(on, d)| (notice && on).then_some(d));
+        let alerts = self.notifier.alert_channels().into_iter().map(|c| match c {
+            Channel::Email => Destination::AlertEmail,
+            chat => Destination::AlertChat(chat),
+        });
+        notices.chain(alerts.filter(|_| alert)).collect()
     }
 
     /// Sends one message unless an earlier delivery did; remembers it as sent unless a retry could still help.
@@ -172,20 +157,18 @@ impl OktaHook {
         deadline: Instant,
     ) -> Sent {
         let n = &self.notifier;
-        let support = n.notice.support_contact.as_deref();
+        let support = n.notice_settings().support_contact.as_deref();
         match destination {
             Destination::AlertEmail => {
-                match messages::okta_alert(&n.templates, report, &n.recipients) {
-                    Ok(email) => delivered(n.email.send(&email).await.map(|_| ())),
+                match messages::okta_alert(n.templates(), report, n.recipients()) {
+                    Ok(email) => delivered(n.send_email(&email).await.map(|_| ())),
                     Err(e) => not_rendered(e.name),
                 }
             }
-            Destination::AlertChat(channel) => {
-                match n.chats.iter().find(|c| c.channel() == channel) {
-                    Some(chat) => delivered(chat.post(&messages::okta_chat_alert(report)).await),
-                    None => Sent::Skipped("no_chat_channel"),
-                }
-            }
+            Destination::AlertChat(channel) => match n.chat(channel) {
+                Some(chat) => delivered(chat.post(&messages::okta_chat_alert(report)).await),
+                None => Sent::Skipped("no_chat_channel"),
+            },
             Destination::NoticeEmail | Destination::NoticeSlack => {
                 if address.is_none() {
                     *address = Some(self.address_of(report.change).await);
@@ -196,8 +179,8 @@ impl OktaHook {
                     _ => return Sent::Skipped("no_address"),
                 };
                 if destination == Destination::NoticeEmail {
-                    match messages::okta_notice(&n.templates, report, &to, support) {
-                        Ok(email) => delivered(n.email.send(&email).await.map(|_| ())),
+                    match messages::okta_notice(n.templates(), report, &to, support) {
+                        Ok(email) => delivered(n.send_email(&email).await.map(|_| ())),
                         Err(e) => not_rendered(e.name),
                     }
                 } else {
@@ -215,13 +198,10 @@ impl OktaHook {
         deadline: Instant,
     ) -> Sent {
         let n = &self.notifier;
-        let (Some(dm), Ok(text)) = (
-            n.dm.as_ref(),
-            messages::okta_notice_slack(&n.templates, report, support),
-        ) else {
+        let Ok(text) = messages::okta_notice_slack(n.templates(), report, support) else {
             return not_rendered("okta-notice.slack.txt");
         };
-        match dm.send_dm(to, &text, deadline).await {
+        match n.send_dm(to, &text, deadline).await {
             Ok(DmDelivery::Sent) => Sent::Sent,
             Ok(DmDelivery::NoSuchUser) => Sent::Skipped("no_slack_user"),
             Err(e) => Sent::Failed(e),

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::notify::outcome::Channel;
-use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
+use crate::upstream::{DeliveryError, DeliveryErrorKind as Kind};
 
 /// One message about one event: the person's notice or the security team's alert, on one channel. Each is
 /// remembered on its own, so a retry sends only what did not go out.

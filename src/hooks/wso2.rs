@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt as _;
 
-use super::okta::HookAnswer;
+use super::HookAnswer;
 use crate::audit::short_name;
 use crate::claims::ClaimSet;
 use crate::idempotency::{Begin, ChangeKey, Idempotency};

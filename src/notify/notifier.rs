@@ -1,27 +1,34 @@
-//! The notifier: who hears of a change, and how. It owns the outbox, the chat channel, the recipients, the
-//! templates, the channels and how values are shown; the pipeline hands it the changes and gets typed messages
-//! and outcomes back.
+//! The front door of `notify`: the one place that knows which channels are on and how each message leaves. Its
+//! parts are private; the request pipeline, the hooks and the consumer ask it.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
-use super::alert::AlertChannels;
-use super::chat::ChatAlert;
-use super::mask::ValueDisplay;
-use super::notice::NoticeSettings;
-use super::notice::{self, NoNotice, NoticeContext, NoticePlan};
+use super::audience::{PreparedAlert, PreparedNotice};
+use super::channels::{ChatSender, Delivery, DirectMessenger, DmDelivery, Outbox};
+use super::messages::chat::ChatAlert;
+use super::messages::notice;
+use super::messages::templates::Templates;
+use super::messages::{Email, alert};
 use super::outcome::{Channel, ChannelOutcome, DmOutcome, NoticeOutcome, NoticeRecipients};
-use super::slack::ChatSender;
-use super::slack_dm::{DirectMessenger, DmDelivery};
-use super::templates::{RenderError, Templates};
-use super::{ChangeReport, Email, Outbox, alert};
-use crate::action::ActionRequest;
+use super::settings::{AlertChannels, NoticeSettings, ValueDisplay};
 use crate::claims::EmailAddress;
-use crate::policy::{Change, Update};
+use crate::upstream::{DeliveryError, DeliveryErrorKind};
 
+/// Who hears of a change, and how: built once at start-up.
 pub struct Notifier {
+    email: Arc<dyn Outbox>,
+    chats: Vec<Arc<dyn ChatSender>>,
+    dm: Option<Arc<dyn DirectMessenger>>,
+    pub(super) channels: AlertChannels,
+    recipients: Vec<EmailAddress>,
+    pub(super) values: ValueDisplay,
+    pub(super) notice: NoticeSettings,
+    templates: Arc<Templates>,
+}
+
+/// What a notifier is built from (start-up fills it from the configuration and the secrets).
+pub struct NotifierParts {
     /// Where e-mail goes (SES or the log outbox): alerts and notices.
     pub email: Arc<dyn Outbox>,
     /// The chat channels the alert goes to (Slack, Teams), each on when configured.
@@ -34,147 +41,98 @@ pub struct Notifier {
     pub values: ValueDisplay,
     pub notice: NoticeSettings,
     pub templates: Arc<Templates>,
-    /// `ALERT_QUEUE_URL` is set: the request path queues alerts, the consumer renders and sends them.
-    pub queued: bool,
-}
-
-/// Who is to be told about one change, worked out before anything is checked or sent.
-pub struct Audience<'a> {
-    pub req: &'a ActionRequest,
-    /// The sensitive changes: the security team's alert.
-    pub sensitive: Vec<Change<'a>>,
-    /// The changes the person is told about, and where the notice goes.
-    pub watched: Vec<Change<'a>>,
-    pub notice: Result<NoticePlan, NoNotice>,
-}
-
-impl Audience<'_> {
-    /// Whether anything at all will be sent (only then is the change worth remembering).
-    pub fn hears_anything(&self) -> bool {
-        !self.sensitive.is_empty() || self.notice.is_ok()
-    }
-}
-
-/// The alert of one change, rendered before it may be sent.
-pub struct PreparedAlert {
-    report: ChangeReport,
-    /// `None` when the e-mail channel is off.
-    email: Option<Result<Email, RenderError>>,
-}
-
-/// A notice ready to render and send on each configured channel, or why there is none.
-pub type PreparedNotice = Result<NoticeDraft, NoticeOutcome>;
-
-/// One notice, worked out but not yet rendered: what it says and where it goes. It can wait for the change to be
-/// committed (`USER_NOTICE_WHEN=commit`), so it is plain data that survives a trip through the shared store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoticeDraft {
-    pub context: NoticeContext,
-    /// The e-mail's recipients; empty when e-mail is not a notice channel.
-    to: Vec<EmailAddress>,
-    old_address: bool,
-    /// Whom to find in Slack: the address the person had before the change; `None` when Slack is not a channel.
-    slack_to: Option<EmailAddress>,
-}
-
-impl NoticeDraft {
-    /// What is still owed after `outcome`: the channels that failed in a way a later attempt can heal, without the
-    /// ones that went out (so a retry never sends a message twice). `None` when nothing a retry could send is left.
-    pub fn still_owed(&self, outcome: &NoticeOutcome) -> Option<NoticeDraft> {
-        let (email_owed, slack_owed) = match outcome {
-            NoticeOutcome::Channels { email, slack } => (
-                email.as_deref().is_some_and(NoticeOutcome::worth_retrying),
-                matches!(slack, DmOutcome::Failed(e) if e.kind.retryable()),
-            ),
-            single => (single.worth_retrying(), false),
-        };
-        if !email_owed && !slack_owed {
-            return None;
-        }
-        let mut rest = self.clone();
-        if !email_owed {
-            rest.to.clear();
-        }
-        if !slack_owed {
-            rest.slack_to = None;
-        }
-        Some(rest)
-    }
-}
-
-/// The messages of one change.
-pub struct Prepared {
-    pub alert: Option<PreparedAlert>,
-    pub notice: PreparedNotice,
-}
-
-impl PreparedAlert {
-    /// The report alone, for the alert queue (the consumer renders each channel's message).
-    pub fn into_report(self) -> ChangeReport {
-        self.report
-    }
 }
 
 impl Notifier {
-    /// Who hears of `update`, given its sensitive changes.
-    pub fn audience<'a>(
-        &self,
-        req: &'a ActionRequest,
-        update: &Update<'a>,
-        sensitive: Vec<Change<'a>>,
-    ) -> Audience<'a> {
-        let watched = update.notice_changes(&self.notice.claims);
-        let notice = notice::plan(req, &watched, &self.notice);
-        Audience {
-            req,
-            sensitive,
-            watched,
+    pub fn new(parts: NotifierParts) -> Self {
+        let NotifierParts {
+            email,
+            chats,
+            dm,
+            channels,
+            recipients,
+            values,
             notice,
+            templates,
+        } = parts;
+        Notifier {
+            email,
+            chats,
+            dm,
+            channels,
+            recipients,
+            values,
+            notice,
+            templates,
         }
     }
 
-    /// Renders what may have to be sent.
-    pub fn prepare(&self, audience: &Audience<'_>, request_id: &str, now: SystemTime) -> Prepared {
-        let req = audience.req;
-        let alert = (!audience.sensitive.is_empty()).then(|| {
-            let report = ChangeReport::new(req, request_id, &audience.sensitive, self.values, now);
-            // A queued alert is rendered by the consumer, per channel: nothing to render on the request path.
-            let email = (self.channels.email && !self.queued)
-                .then(|| alert::security_alert(&self.templates, &report, &self.recipients));
-            PreparedAlert { report, email }
-        });
-        let notice = match &audience.notice {
-            Err(why) => Err(NoticeOutcome::Skipped(*why)),
-            Ok(plan) => {
-                let report =
-                    ChangeReport::new(req, request_id, &audience.watched, self.values, now);
-                Ok(self.draft(req, &report, plan))
-            }
-        };
-        Prepared { alert, notice }
+    /// The channels that carry the security alert: e-mail when it is on, then each chat channel.
+    pub fn alert_channels(&self) -> Vec<Channel> {
+        let email = self.channels.email.then_some(Channel::Email);
+        email
+            .into_iter()
+            .chain(self.chats.iter().map(|c| c.channel()))
+            .collect()
     }
 
-    /// The notice for the configured channels, not yet rendered.
-    fn draft(&self, req: &ActionRequest, report: &ChangeReport, plan: &NoticePlan) -> NoticeDraft {
-        let support = self.notice.support_contact.as_deref();
-        let channels = self.notice.channels;
-        NoticeDraft {
-            context: notice::context_of(req, report, plan, support),
-            to: if channels.email {
-                plan.to.clone()
-            } else {
-                Vec::new()
-            },
-            old_address: plan.email_changed,
-            // The person is found by the address the notice goes to: the one they had before any change.
-            slack_to: plan.to.first().filter(|_| channels.slack).cloned(),
+    /// The sender of one chat channel, when it is on.
+    pub fn chat(&self, channel: Channel) -> Option<&dyn ChatSender> {
+        self.chats
+            .iter()
+            .find(|c| c.channel() == channel)
+            .map(|c| c.as_ref())
+    }
+
+    /// The security team's addresses.
+    pub fn recipients(&self) -> &[EmailAddress] {
+        &self.recipients
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.templates
+    }
+
+    /// Who is told, on which channels, with which support contact.
+    pub fn notice_settings(&self) -> &NoticeSettings {
+        &self.notice
+    }
+
+    /// Where e-mail goes, for the start-up line.
+    pub fn describe_email(&self) -> String {
+        self.email.describe()
+    }
+
+    /// One e-mail, rendered by the caller (an Okta message, a digest).
+    pub async fn send_email(&self, email: &Email) -> Result<Delivery, DeliveryError> {
+        self.email.send(email).await
+    }
+
+    /// One Slack direct message, posted only if it can be before `until`.
+    pub async fn send_dm(
+        &self,
+        to: &EmailAddress,
+        text: &str,
+        until: Instant,
+    ) -> Result<DmDelivery, DeliveryError> {
+        match self.dm.as_ref() {
+            Some(dm) => dm.send_dm(to, text, until).await,
+            // Start-up builds the messenger whenever slack is a notice channel; this only guards the type.
+            None => Err(DeliveryError::new(
+                DeliveryErrorKind::Build,
+                "no Slack bot token",
+            )),
         }
     }
 
     /// Sends the alert on every configured channel at once.
     pub async fn send_alert(&self, alert: PreparedAlert) -> Vec<ChannelOutcome> {
         let email = async {
-            Some(match alert.email? {
+            if !self.channels.email {
+                return None;
+            }
+            let rendered = alert::security_alert(&self.templates, &alert.report, &self.recipients);
+            Some(match rendered {
                 Ok(message) => match self.email.send(&message).await {
                     Ok(d) => ChannelOutcome::Sent {
                         channel: Channel::Email,
@@ -244,8 +202,8 @@ impl Notifier {
                     Ok(text) => {
                         let sent = self.send_notice_dm(to, &text, until);
                         (tokio::time::timeout_at(until.into(), sent).await).unwrap_or_else(|_| {
-                            DmOutcome::Failed(super::DeliveryError::new(
-                                super::DeliveryErrorKind::Timeout,
+                            DmOutcome::Failed(DeliveryError::new(
+                                DeliveryErrorKind::Timeout,
                                 "the deadline came first",
                             ))
                         })
@@ -288,14 +246,7 @@ impl Notifier {
     }
 
     async fn send_notice_dm(&self, to: &EmailAddress, text: &str, until: Instant) -> DmOutcome {
-        let Some(messenger) = self.dm.as_ref() else {
-            // Start-up builds the messenger whenever slack is a notice channel; this only guards the type.
-            return DmOutcome::Failed(super::DeliveryError::new(
-                super::DeliveryErrorKind::Build,
-                "no Slack bot token",
-            ));
-        };
-        match messenger.send_dm(to, text, until).await {
+        match self.send_dm(to, text, until).await {
             Ok(DmDelivery::Sent) => DmOutcome::Sent,
             Ok(DmDelivery::NoSuchUser) => DmOutcome::NoSlackUser,
             Err(e) => {
@@ -313,7 +264,7 @@ impl Notifier {
 }
 
 /// The alert on one chat channel.
-pub async fn post_chat(chat: &dyn ChatSender, alert: &ChatAlert) -> ChannelOutcome {
+async fn post_chat(chat: &dyn ChatSender, alert: &ChatAlert) -> ChannelOutcome {
     let channel = chat.channel();
     match chat.post(alert).await {
         Ok(()) => ChannelOutcome::Sent {

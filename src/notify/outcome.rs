@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::outbox::DeliveryError;
+use crate::upstream::DeliveryError;
 
 /// Why no notice goes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,7 +232,7 @@ impl fmt::Display for NoticeOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::DeliveryErrorKind;
+    use crate::upstream::DeliveryErrorKind;
 
     #[test]
     fn outcomes_read_as_the_audit_line_always_wrote_them() {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{AlertQueue, QueuedAlert, SqsQueue};
-use crate::notify::{DeliveryError, DeliveryErrorKind};
+use crate::upstream::{DeliveryError, DeliveryErrorKind};
 
 /// SQS's limits on one `SendMessageBatch`: 10 entries, 256 KB in all (a margin kept for the envelope).
 const MAX_ENTRIES: usize = 10;
@@ -25,12 +25,24 @@ pub struct BatchingQueue {
     waiting: mpsc::Sender<(String, Reply)>,
 }
 
+/// The task that sends what is waiting; start-up spawns it beside the routes.
+pub struct Batcher {
+    queue: Arc<SqsQueue>,
+    rx: mpsc::Receiver<(String, Reply)>,
+}
+
 impl BatchingQueue {
-    /// Starts the batching task on the current runtime.
-    pub fn new(queue: Arc<SqsQueue>) -> Self {
+    /// The queue the request path uses, and the task that must run for it to send anything.
+    pub fn new(queue: Arc<SqsQueue>) -> (Self, Batcher) {
         let (waiting, rx) = mpsc::channel(WAITING);
-        tokio::spawn(run(queue, rx));
-        BatchingQueue { waiting }
+        (BatchingQueue { waiting }, Batcher { queue, rx })
+    }
+}
+
+impl Batcher {
+    /// Sends batches until every sender of the queue is gone.
+    pub async fn run(self) {
+        run(self.queue, self.rx).await;
     }
 }
 

@@ -5,6 +5,6 @@ mod batching;
 mod message;
 mod sqs;
 
-pub use batching::BatchingQueue;
+pub use batching::{Batcher, BatchingQueue};
 pub use message::{QueuedAlert, Unreadable};
 pub use sqs::{AlertQueue, Received, SqsQueue};

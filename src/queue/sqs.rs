@@ -9,7 +9,7 @@ use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
 
 use super::QueuedAlert;
-use crate::notify::{DeliveryError, DeliveryErrorKind as Kind};
+use crate::upstream::{self, DeliveryError, DeliveryErrorKind as Kind};
 
 /// Where the request path puts alerts.
 #[async_trait]
@@ -49,7 +49,7 @@ impl SqsQueue {
             .config_override(longer_than(wait))
             .send()
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(|e| sqs_error(&e))?;
         Ok(out
             .messages()
             .iter()
@@ -86,7 +86,7 @@ impl SqsQueue {
         let out = match sent {
             Ok(out) => out,
             Err(e) => {
-                let error = classify(&e);
+                let error = sqs_error(&e);
                 return bodies.iter().map(|_| Err(error.clone())).collect();
             }
         };
@@ -129,7 +129,7 @@ impl SqsQueue {
                 .config_override(longer_than(0))
                 .send()
                 .await
-                .map_err(|e| classify(&e))?;
+                .map_err(|e| sqs_error(&e))?;
         }
         Ok(())
     }
@@ -145,7 +145,7 @@ impl AlertQueue for SqsQueue {
             .message_body(alert.to_json())
             .send()
             .await
-            .map_err(|e| classify(&e))?;
+            .map_err(|e| sqs_error(&e))?;
         Ok(out.message_id().unwrap_or("(none)").to_owned())
     }
 }
@@ -162,29 +162,8 @@ fn longer_than(wait_secs: i32) -> aws_sdk_sqs::config::Builder {
     )
 }
 
-fn classify<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
-    match e {
-        SdkError::TimeoutError(_) => {
-            DeliveryError::new(Kind::Timeout, "SQS did not answer in time")
-        }
-        SdkError::DispatchFailure(d) if d.is_timeout() => {
-            DeliveryError::new(Kind::Timeout, "SQS did not answer in time")
-        }
-        SdkError::DispatchFailure(_) => {
-            DeliveryError::new(Kind::Unreachable, "SQS could not be reached")
-        }
-        SdkError::ServiceError(s) => {
-            let code = s.err().code().unwrap_or("unknown").to_owned();
-            DeliveryError::new(sqs_error_kind(&code), code)
-        }
-        SdkError::ResponseError(_) => {
-            DeliveryError::new(Kind::Service, "SQS's answer could not be read")
-        }
-        _ => DeliveryError::new(
-            Kind::Build,
-            "the SQS request could not be built (credentials or region)",
-        ),
-    }
+fn sqs_error<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> DeliveryError {
+    DeliveryError::of_aws(upstream::aws::read(e), "SQS", sqs_error_kind)
 }
 
 fn sqs_error_kind(code: &str) -> Kind {

@@ -1,5 +1,5 @@
 //! Integration tests: the real router against a real HTTP directory stub (wiremock) and a real SES emulator
-//! (moto's server), every `events/` file replayed, and WSO2's conformance data checked.
+//! (moto's server), every `events/` file replayed, WSO2's conformance data checked, and the code's shape.
 
 mod auth;
 mod changes;
@@ -12,6 +12,7 @@ mod events;
 mod faults;
 mod hostile;
 mod idempotency;
+mod layering;
 mod logs;
 mod masking;
 mod notice;

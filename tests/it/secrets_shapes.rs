@@ -58,7 +58,7 @@ fn basic(pair: &str) -> String {
     )
 }
 
-/// What `build_state_with` says about a configuration, when it refuses it.
+/// What `build_with` says about a configuration, when it refuses it.
 async fn startup_error(vars: &[(&str, &str)]) -> Option<String> {
     let map: HashMap<String, String> = vars
         .iter()
@@ -68,7 +68,7 @@ async fn startup_error(vars: &[(&str, &str)]) -> Option<String> {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .empty_test_environment()
         .test_credentials();
-    profile_guard::build_state_with(&config, loader)
+    profile_guard::build_with(&config, loader)
         .await
         .err()
         .map(|e| e.to_string())

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use profile_guard::{Config, build_state_with};
+use profile_guard::{Config, build_with};
 
 use crate::support::{SesScope, TestApp, success, tutorial};
 
@@ -39,7 +39,7 @@ async fn start_up_error(dir: &TemplateDir) -> Option<String> {
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .empty_test_environment()
         .test_credentials();
-    build_state_with(&config, loader)
+    build_with(&config, loader)
         .await
         .err()
         .map(|e| e.to_string())

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, header};
 use http_body_util::BodyExt;
-use profile_guard::{Config, build_state_with, router};
+use profile_guard::config::FunctionRole;
+use profile_guard::{Config, Service, build_consumer_with, build_with, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -52,16 +53,26 @@ impl TestApp {
             .collect();
         let config =
             Config::from_lookup(|k| map.get(k).cloned()).expect("test configuration is valid");
-        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .empty_test_environment()
-            .test_credentials();
-        let mut state = build_state_with(&config, loader)
-            .await
-            .expect("state builds");
+        let loader = || {
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .empty_test_environment()
+                .test_credentials()
+        };
+        let Service {
+            mut state,
+            mut background,
+        } = build_with(&config, loader()).await.expect("state builds");
+        // The tasks the routes depend on run; a test drives the consumer itself.
+        background.start();
         adjust(&mut state);
+        let (mut consumer, queue) = background.consumer().unzip();
+        if config.queue.role == FunctionRole::AlertConsumer {
+            let built = build_consumer_with(&config, loader()).await;
+            consumer = Some(built.expect("the consumer builds"));
+        }
         TestApp {
-            consumer: state.consumer.clone(),
-            queue: state.queue.clone(),
+            consumer,
+            queue,
             router: router(Arc::new(state)),
         }
     }

@@ -1,5 +1,11 @@
-//! Calls to the HTTP services profile-guard depends on (the directory, Slack): one client shape and one reading
-//! of what went wrong, so every adapter classifies a timeout or a refused connection the same way.
+//! Calls to the services profile-guard depends on (the directory, Slack, Teams, Okta, AWS): one client shape and
+//! one reading of what went wrong, so every adapter classifies a timeout, a refused connection, an HTTP status or
+//! an AWS error code the same way.
+
+pub mod aws;
+mod delivery;
+
+pub use delivery::{DeliveryError, DeliveryErrorKind};
 
 use std::error::Error as _;
 use std::time::Duration;

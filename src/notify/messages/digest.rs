@@ -13,7 +13,7 @@ use crate::claims::EmailAddress;
 /// Changes in one e-mail digest: the HTML stays readable, the CSV holds them all.
 pub const EMAIL_PART_CHANGES: usize = 200;
 /// Changes in one chat digest: one line each, within what Slack and Teams show of a message.
-pub const CHAT_PART_CHANGES: usize = super::slack::MAX_LINES;
+pub const CHAT_PART_CHANGES: usize = super::chat::MAX_LINES;
 
 #[derive(Serialize)]
 struct DigestContext {

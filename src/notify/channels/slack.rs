@@ -3,65 +3,17 @@
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use async_trait::async_trait;
 
-use super::chat::ChatAlert;
-use super::name_summary;
-use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
-use super::outcome::Channel;
-use crate::upstream::{self, TransportFailure};
-
-/// A chat channel that takes the security alert, beside e-mail.
-#[async_trait]
-pub trait ChatSender: Send + Sync {
-    /// Which channel this is, for the audit line.
-    fn channel(&self) -> Channel;
-
-    async fn post(&self, alert: &ChatAlert) -> Result<(), DeliveryError>;
-}
-
-/// A Slack incoming-webhook URL. It is the credential: kept secret, and https only (plain http to loopback alone,
-/// for a local stub).
-#[derive(Clone)]
-pub struct WebhookUrl(SecretString);
-
-/// Why a text is not a [`WebhookUrl`]; the wording follows the variable's name in an error line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum NotAWebhookUrl {
-    #[error("is not a URL")]
-    NotAUrl,
-    #[error("must be an https:// URL")]
-    NotHttps,
-}
-
-impl WebhookUrl {
-    pub fn parse(url: SecretString) -> Result<Self, NotAWebhookUrl> {
-        let parsed =
-            reqwest::Url::parse(url.expose_secret()).map_err(|_| NotAWebhookUrl::NotAUrl)?;
-        let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        if parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback) {
-            Ok(WebhookUrl(url))
-        } else {
-            Err(NotAWebhookUrl::NotHttps)
-        }
-    }
-}
-
-impl WebhookUrl {
-    /// The URL itself, only to send to it.
-    pub(super) fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl std::fmt::Debug for WebhookUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookUrl([REDACTED])")
-    }
-}
+use super::ChatSender;
+use crate::notify::messages::chat::{ChatAlert, FACT_CHARS, MAX_LINES};
+use crate::notify::messages::name_summary;
+use crate::notify::messages::slack_text::escape_slack;
+use crate::notify::outcome::Channel;
+use crate::notify::settings::WebhookUrl;
+use crate::upstream::{self, DeliveryError, TransportFailure};
 
 pub struct SlackWebhook {
     client: reqwest::Client,
@@ -89,20 +41,13 @@ impl ChatSender for SlackWebhook {
     async fn post(&self, alert: &ChatAlert) -> Result<(), DeliveryError> {
         let request = self
             .client
-            .post(self.url.0.expose_secret())
+            .post(self.url.expose())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(payload(alert).to_string());
         let response = upstream::send(request, self.timeout)
             .await
             .map_err(transport_error)?;
-        let status = response.status().as_u16();
-        let kind = match status {
-            200..=299 => return Ok(()),
-            429 => Kind::Throttled,
-            400..=499 => Kind::Rejected,
-            _ => Kind::Service,
-        };
-        Err(DeliveryError::new(kind, format!("Slack answered {status}")))
+        DeliveryError::of_status(response.status().as_u16(), "Slack")
     }
 }
 
@@ -115,13 +60,9 @@ pub(super) fn transport_error(failure: TransportFailure) -> DeliveryError {
 /// `invalid_blocks`.
 const MAX_BLOCKS: usize = 50;
 const SECTION_CHARS: usize = 3000;
-/// Attribute lines listed at most: a chat message stays readable, the e-mail alert lists every one.
-pub const MAX_LINES: usize = 40;
 /// Characters of one attribute's name and of one value in a line, after escaping.
 const NAME_CHARS: usize = 80;
 const VALUE_CHARS: usize = 150;
-/// A fact (user id, tenant, …) in the facts section and in `text`.
-const FACT_CHARS: usize = 200;
 /// About this many characters of attribute names in `text` (what notifications show).
 const TEXT_NAMES_CHARS: usize = 150;
 /// The longest attribute line: "• *name*: old → new".
@@ -131,37 +72,6 @@ const LINE_CHARS: usize = 3 + NAME_CHARS + 3 + VALUE_CHARS + 3 + VALUE_CHARS;
 // the header and the facts, however long each is.
 const _: () = assert!(LINE_CHARS <= SECTION_CHARS);
 const _: () = assert!(2 + (MAX_LINES + 1).div_ceil(SECTION_CHARS / (LINE_CHARS + 1)) <= MAX_BLOCKS);
-
-/// `s` on one line with Slack's escaping (only `&`, `<` and `>` are special: they start links and mentions), at
-/// most `max` characters after escaping; a cut is marked with `…` and never splits an escape.
-pub fn escape_slack(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    // Bytes of `out` that still leave room for the `…` of a cut.
-    let mut keep = 0;
-    let mut buf = [0u8; 4];
-    for c in s.chars() {
-        let piece: &str = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            c if c.is_control() => " ",
-            c => c.encode_utf8(&mut buf),
-        };
-        let n = piece.chars().count();
-        if used + n > max {
-            out.truncate(keep);
-            out.push('…');
-            return out;
-        }
-        out.push_str(piece);
-        used += n;
-        if used < max {
-            keep = out.len();
-        }
-    }
-    out
-}
 
 /// The message: a plain `text` (used in notifications) and blocks with the facts, within Slack's limits.
 pub fn payload(alert: &ChatAlert) -> Value {
@@ -245,8 +155,10 @@ fn sections(lines: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::mask::ValueDisplay;
-    use crate::notify::{ChangeReport, ChangedAttribute};
+    use crate::notify::messages::mask::ValueDisplay;
+    use crate::notify::messages::{ChangeReport, ChangedAttribute};
+    use crate::notify::settings::NotAWebhookUrl;
+    use secrecy::SecretString;
     use std::time::UNIX_EPOCH;
 
     /// A report as large and as full of escaped characters as the limits let through.

@@ -10,60 +10,66 @@ use std::path::Path;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, escape_formatter};
 use serde::Serialize;
 
-use super::slack::escape_slack;
+use super::slack_text::escape_slack;
 
 /// Every template: file name and built-in text.
 pub const BUILT_IN: [(&str, &str); 17] = [
     (
         "alert.subject.txt",
-        include_str!("../../templates/alert.subject.txt"),
+        include_str!("../../../templates/alert.subject.txt"),
     ),
-    ("alert.txt", include_str!("../../templates/alert.txt")),
-    ("alert.html", include_str!("../../templates/alert.html")),
+    ("alert.txt", include_str!("../../../templates/alert.txt")),
+    ("alert.html", include_str!("../../../templates/alert.html")),
     (
         "notice.subject.txt",
-        include_str!("../../templates/notice.subject.txt"),
+        include_str!("../../../templates/notice.subject.txt"),
     ),
-    ("notice.txt", include_str!("../../templates/notice.txt")),
-    ("notice.html", include_str!("../../templates/notice.html")),
+    ("notice.txt", include_str!("../../../templates/notice.txt")),
+    (
+        "notice.html",
+        include_str!("../../../templates/notice.html"),
+    ),
     (
         "notice.slack.txt",
-        include_str!("../../templates/notice.slack.txt"),
+        include_str!("../../../templates/notice.slack.txt"),
     ),
     (
         "okta-notice.subject.txt",
-        include_str!("../../templates/okta-notice.subject.txt"),
+        include_str!("../../../templates/okta-notice.subject.txt"),
     ),
     (
         "okta-notice.txt",
-        include_str!("../../templates/okta-notice.txt"),
+        include_str!("../../../templates/okta-notice.txt"),
     ),
     (
         "okta-notice.html",
-        include_str!("../../templates/okta-notice.html"),
+        include_str!("../../../templates/okta-notice.html"),
     ),
     (
         "okta-notice.slack.txt",
-        include_str!("../../templates/okta-notice.slack.txt"),
+        include_str!("../../../templates/okta-notice.slack.txt"),
     ),
     (
         "okta-alert.subject.txt",
-        include_str!("../../templates/okta-alert.subject.txt"),
+        include_str!("../../../templates/okta-alert.subject.txt"),
     ),
     (
         "okta-alert.txt",
-        include_str!("../../templates/okta-alert.txt"),
+        include_str!("../../../templates/okta-alert.txt"),
     ),
     (
         "okta-alert.html",
-        include_str!("../../templates/okta-alert.html"),
+        include_str!("../../../templates/okta-alert.html"),
     ),
     (
         "digest.subject.txt",
-        include_str!("../../templates/digest.subject.txt"),
+        include_str!("../../../templates/digest.subject.txt"),
     ),
-    ("digest.txt", include_str!("../../templates/digest.txt")),
-    ("digest.html", include_str!("../../templates/digest.html")),
+    ("digest.txt", include_str!("../../../templates/digest.txt")),
+    (
+        "digest.html",
+        include_str!("../../../templates/digest.html"),
+    ),
 ];
 
 /// The auto-escape mode of Slack texts.
@@ -216,7 +222,7 @@ mod tests {
     use super::*;
 
     fn samples_for(name: &str) -> Vec<minijinja::Value> {
-        crate::notify::template_samples()
+        crate::notify::messages::template_samples()
             .for_template(name)
             .to_vec()
     }

@@ -4,6 +4,11 @@
 
 use super::{ChangeReport, NOT_SENT, initiator_phrase};
 
+/// A fact (user id, tenant, reference, …) in a chat message or a short text, in characters.
+pub const FACT_CHARS: usize = 200;
+/// Attribute lines a chat message lists at most: it stays readable; the e-mail alert lists every one.
+pub const MAX_LINES: usize = 40;
+
 /// One alert, ready for any chat channel. Texts are raw: each channel escapes them its own way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatAlert {

@@ -1,5 +1,6 @@
-//! The shape of the code, checked: data flows one way through the layers below, only start-up reads the
-//! configuration, and files and functions stay short enough to read at once. A failure names the file and line.
+//! The shape of the code, checked from its sources: data flows one way through the layers below, only start-up
+//! reads the configuration, and files and functions stay short enough to read at once. A failure names the file
+//! and line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -32,7 +33,6 @@ const LAYERS: &[(&str, u8)] = &[
     ("config", 6),
     ("lib", 7),
     ("main", 7),
-    ("layering", 7),
 ];
 
 /// The only modules that may read the configuration.

@@ -3,18 +3,7 @@
 
 use crate::action::ClaimValue;
 
-/// `ALERT_VALUES`: how much of a value a message shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ValueDisplay {
-    /// `t***@wso2.com`, `+9477*****48`, `E***`.
-    #[default]
-    Masked,
-    /// The value as it is.
-    Full,
-    /// Only the attribute's name.
-    None,
-}
+pub use crate::notify::settings::ValueDisplay;
 
 /// The most `*` a masked value shows: more would tell how long the value is.
 const MAX_STARS: usize = 5;

@@ -3,59 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::slack_dm::{self, SlackApiUrl};
+use super::slack_text;
 use super::templates::{RenderError, Templates};
 use super::{ChangeReport, Email, one_line, subject_line};
 use crate::action::{ActionRequest, ClaimValue, Initiator};
-use crate::claims::{ClaimSet, EMAIL_CLAIM, EmailAddress, GIVEN_NAME_CLAIM, USERNAME_CLAIM};
-use crate::notify::mask::ValueDisplay;
+use crate::claims::{EMAIL_CLAIM, EmailAddress, GIVEN_NAME_CLAIM, USERNAME_CLAIM};
+use crate::notify::messages::mask::ValueDisplay;
 use crate::policy::Change;
-use crate::secrets::SecretSource;
 
-/// `USER_NOTICE`: whether the person whose profile changes is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeMode {
-    Off,
-    /// Only changes the person did not make themself.
-    Others,
-    All,
-}
-
-/// `USER_NOTICE_WHEN`: at the pre-update call, or once the commit event confirms the change was stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoticeWhen {
-    Update,
-    Commit,
-}
-
-#[derive(Debug, Clone)]
-pub struct NoticeSettings {
-    pub mode: NoticeMode,
-    pub when: NoticeWhen,
-    /// `PENDING_NOTICE_TTL_SECS`: how long a prepared notice waits for its commit.
-    pub pending_ttl: std::time::Duration,
-    /// `USER_NOTICE_CLAIMS`: the attributes whose change the person is told about.
-    pub claims: ClaimSet,
-    /// `USER_NOTICE_NEW_ADDRESS`: when the e-mail address changes, also write to the new one.
-    pub new_address: bool,
-    /// `SUPPORT_CONTACT`: where the person should turn if the change was not expected.
-    pub support_contact: Option<String>,
-    /// `USER_NOTICE_CHANNELS`: how the notice reaches the person.
-    pub channels: NoticeChannels,
-    /// `SLACK_BOT_TOKEN` / `SLACK_BOT_TOKEN_SECRET`: the Web API token for direct messages.
-    pub slack_bot_token: Option<SecretSource>,
-    /// `SLACK_API_URL`: where the Slack Web API is.
-    pub slack_api_url: SlackApiUrl,
-}
-
-/// The channels of the person's notice: e-mail, a Slack direct message, or both (never neither).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NoticeChannels {
-    pub email: bool,
-    pub slack: bool,
-}
-
-pub use super::outcome::NoNotice;
+pub use crate::notify::outcome::NoNotice;
+use crate::notify::settings::{NoticeMode, NoticeSettings};
 
 /// Where the notice goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,7 +143,10 @@ pub fn slack_notice(
 /// The notice as a Slack direct message from its context.
 pub fn render_slack(templates: &Templates, context: &NoticeContext) -> Result<String, RenderError> {
     let text = templates.render("notice.slack.txt", context)?;
-    Ok(slack_dm::cap_text(text.trim(), slack_dm::MAX_TEXT_CHARS))
+    Ok(slack_text::cap_text(
+        text.trim(),
+        slack_text::MAX_TEXT_CHARS,
+    ))
 }
 
 /// The context of the notice about `report` (the watched changes of `req`).
@@ -284,6 +244,8 @@ pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
 mod tests {
     use super::*;
     use crate::action::parse_request;
+    use crate::claims::ClaimSet;
+    use crate::notify::settings::{DEFAULT_API_URL, NoticeChannels, NoticeWhen, SlackApiUrl};
     use crate::policy::update_of;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -300,7 +262,7 @@ mod tests {
                 slack: false,
             },
             slack_bot_token: None,
-            slack_api_url: SlackApiUrl::parse(slack_dm::DEFAULT_API_URL).unwrap(),
+            slack_api_url: SlackApiUrl::parse(DEFAULT_API_URL).unwrap(),
         }
     }
 

@@ -12,69 +12,17 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::outbox::{DeliveryError, DeliveryErrorKind as Kind};
-use super::slack::{NotAWebhookUrl, transport_error};
+use super::slack::transport_error;
+use super::{DirectMessenger, DmDelivery};
 use crate::claims::EmailAddress;
-use crate::upstream;
-
-/// Where the Web API is, by default.
-pub const DEFAULT_API_URL: &str = "https://slack.com/api";
-
-/// Slack truncates a longer `text`; the DM stays well within it.
-pub const MAX_TEXT_CHARS: usize = 4000;
+use crate::notify::settings::SlackApiUrl;
+use crate::upstream::{self, DeliveryError, DeliveryErrorKind as Kind};
 
 /// The most of an answer read: Slack's answers to these methods are a few hundred bytes.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
-/// What became of a direct message that raised no error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DmDelivery {
-    Sent,
-    /// No Slack user has this e-mail address (`users_not_found`, or `user_not_found` in older docs).
-    NoSuchUser,
-}
-
 /// The time a `chat.postMessage` is given at least before it is started.
 const POST_BUDGET: Duration = Duration::from_millis(500);
-
-/// A channel that sends one person a direct message, found by their e-mail address.
-#[async_trait]
-pub trait DirectMessenger: Send + Sync {
-    /// Sends `text` to the person with address `to`; the message itself is posted only if it can be before `until`.
-    async fn send_dm(
-        &self,
-        to: &EmailAddress,
-        text: &str,
-        until: Instant,
-    ) -> Result<DmDelivery, DeliveryError>;
-}
-
-/// The Web API's base URL (`SLACK_API_URL`): https, or plain http to loopback alone, for a local stub.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackApiUrl(reqwest::Url);
-
-impl SlackApiUrl {
-    pub fn parse(url: &str) -> Result<Self, NotAWebhookUrl> {
-        let parsed = reqwest::Url::parse(url).map_err(|_| NotAWebhookUrl::NotAUrl)?;
-        if parsed.cannot_be_a_base() {
-            return Err(NotAWebhookUrl::NotAUrl);
-        }
-        if upstream::https_or_loopback(&parsed) {
-            Ok(SlackApiUrl(parsed))
-        } else {
-            Err(NotAWebhookUrl::NotHttps)
-        }
-    }
-
-    /// The URL of one method, e.g. `…/api/users.lookupByEmail`.
-    fn method(&self, name: &str) -> reqwest::Url {
-        let mut url = self.0.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push(name);
-        }
-        url
-    }
-}
 
 pub struct SlackDm {
     client: reqwest::Client,
@@ -256,27 +204,10 @@ pub fn id_at(answer: &Value, pointer: &str) -> Result<String, SlackError> {
     }
 }
 
-/// Cuts a rendered DM to `max` characters, marking the cut with `…` and never splitting an escape (`&amp;`).
-pub fn cap_text(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let cut = text
-        .char_indices()
-        .nth(max.saturating_sub(1))
-        .map_or(text.len(), |(i, _)| i);
-    let mut kept = &text[..cut];
-    if let Some(amp) = kept.rfind('&')
-        && !kept[amp..].contains(';')
-    {
-        kept = &kept[..amp];
-    }
-    format!("{kept}…")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::settings::{DEFAULT_API_URL, NotAWebhookUrl};
 
     fn kind(result: Result<Value, SlackError>) -> Option<(Kind, String)> {
         match result {
@@ -390,13 +321,5 @@ mod tests {
             Err(NotAWebhookUrl::NotHttps)
         );
         assert_eq!(SlackApiUrl::parse("slack"), Err(NotAWebhookUrl::NotAUrl));
-    }
-
-    #[test]
-    fn a_long_text_is_cut_without_splitting_an_escape() {
-        assert_eq!(cap_text("short", 10), "short");
-        assert_eq!(cap_text("abcdefghijk", 5), "abcd…");
-        assert_eq!(cap_text("ab&amp;cd", 5), "ab…");
-        assert_eq!(cap_text(&"é".repeat(50), 10).chars().count(), 10);
     }
 }

@@ -3,6 +3,8 @@
 //! bookkeeping on what is left of the deadline. Each decision lives with its owner (`policy`, `directory`,
 //! `notify`, `idempotency`); this file orders the steps and fills the audit line.
 
+mod paths;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,12 +13,14 @@ use crate::audit::{Audit, CallInfo, Duplicate, short_name};
 use crate::claims::ClaimSet;
 use crate::directory::{self, Directory, DirectoryError};
 use crate::idempotency::{self, Begin, Idempotency, Ticket};
-use crate::notify::notice::NoNotice;
-use crate::notify::outcome::{Channel, ChannelOutcome, NoticeOutcome};
-use crate::notify::{Audience, Notifier, PreparedAlert, PreparedNotice};
-use crate::pending::{Pending, PendingChange};
+use crate::notify::outcome::{ChannelOutcome, NoticeOutcome};
+use crate::notify::{Audience, Notifier, PreparedNotice};
+use crate::pending::PendingChange;
 use crate::policy::{self, FailureModes, Limits, Membership, Update};
-use crate::queue::{AlertQueue, QueuedAlert};
+
+pub use paths::{
+    AlertPath, Delivered, LeavePending, Notice, NoticePath, QueueAlerts, SendAlerts, SendNotices,
+};
 
 /// Everything a request needs, built once at start-up and shared by every request.
 pub struct Pipeline {
@@ -27,10 +31,10 @@ pub struct Pipeline {
     pub limits: Limits,
     pub failure_modes: FailureModes,
     pub deadline: Duration,
-    /// `USER_NOTICE_WHEN=commit`: notices wait here for the commit event instead of going out at once.
-    pub pending: Option<Arc<Pending>>,
-    /// `ALERT_QUEUE_URL`: alerts go on the queue (the consumer delivers them) instead of out at once.
-    pub queue: Option<Arc<dyn AlertQueue>>,
+    /// Out at once, or onto the queue (`ALERT_QUEUE_URL`).
+    pub alerts: Arc<dyn AlertPath>,
+    /// Out at once, or pending until the commit event (`USER_NOTICE_WHEN=commit`).
+    pub notices: Arc<dyn NoticePath>,
 }
 
 /// The answer, and what is left to do once it is known.
@@ -109,22 +113,28 @@ impl Pipeline {
                 None => None,
             }
         };
+        let request_id = audit.request_id.clone();
         let notice = async {
-            let notice = notice?;
             let t = Instant::now();
-            let outcome = match &self.pending {
-                Some(pending) => {
-                    let request_id = &audit.request_id;
-                    let left =
-                        self.leave_pending(pending, notice, pending_key, request_id, deadline);
-                    tokio::time::timeout_at(deadline.into(), left).await
+            let delivered = match notice? {
+                Err(outcome) => Delivered {
+                    outcome,
+                    fallback: None,
+                },
+                Ok(draft) => {
+                    let notice = Notice {
+                        draft,
+                        change: pending_key,
+                        request_id,
+                    };
+                    let sent = self.notices.deliver(notice, deadline);
+                    (tokio::time::timeout_at(deadline.into(), sent).await).unwrap_or(Delivered {
+                        outcome: NoticeOutcome::OutOfTime,
+                        fallback: None,
+                    })
                 }
-                None => Ok((self.notifier.send_notice(notice, deadline).await, None)),
             };
-            Some((
-                outcome.unwrap_or((NoticeOutcome::OutOfTime, None)),
-                t.elapsed(),
-            ))
+            Some((delivered, t.elapsed()))
         };
         let (record, notice) =
             tokio::join!(tokio::time::timeout_at(deadline.into(), record), notice);
@@ -132,7 +142,7 @@ impl Pipeline {
             Ok(state) => state.or(audit.idempotency_store),
             Err(_) => Some(idempotency::StoreState::StoreFailed),
         };
-        if let Some(((outcome, fallback), took)) = notice {
+        if let Some((Delivered { outcome, fallback }, took)) = notice {
             audit.notice_lost = fallback.is_some() && outcome.undelivered();
             audit.pending_fallback = fallback;
             audit.notice = Some(outcome);
@@ -184,48 +194,17 @@ impl Pipeline {
             None
         };
         let (response, notice) = self.decide(&update, &audience, audit).await;
-        let pending_key = self
-            .pending
+        let watched = &self.notifier.notice_settings().claims;
+        let pending_key = notice
             .as_ref()
-            .and_then(|_| pending_key(&req, &audience, &self.notifier.notice.claims));
+            .is_some_and(|n| n.is_ok())
+            .then(|| pending_key(&req, &audience, watched))
+            .flatten();
         Decided {
             response,
             ticket,
             notice,
             pending_key,
-        }
-    }
-
-    /// Leaves the notice for its commit event; the audit line says how long it waits. A notice that cannot wait
-    /// goes out at once (better early than never), and the second value says why.
-    async fn leave_pending(
-        &self,
-        pending: &Pending,
-        notice: PreparedNotice,
-        change: Option<PendingChange>,
-        request_id: &str,
-        deadline: Instant,
-    ) -> (NoticeOutcome, Option<String>) {
-        let draft = match notice {
-            Ok(draft) => draft,
-            Err(outcome) => return (outcome, None),
-        };
-        let Some(change) = change else {
-            return (NoticeOutcome::Skipped(NoNotice::NoUserId), None);
-        };
-        let stored = match serde_json::to_string(&draft) {
-            Ok(json) => (pending.leave(&change, &json, request_id).await).map_err(|e| e.as_str()),
-            Err(_) => Err("unserializable".to_owned()),
-        };
-        match stored {
-            Ok(()) => {
-                let ttl_secs = pending.ttl().as_secs();
-                (NoticeOutcome::Pending { ttl_secs }, None)
-            }
-            Err(why) => {
-                let outcome = self.notifier.send_notice(Ok(draft), deadline).await;
-                (outcome, Some(why))
-            }
         }
     }
 
@@ -280,10 +259,7 @@ impl Pipeline {
         }
         if let Some(alert) = prepared.alert {
             let t = Instant::now();
-            audit.alert = match &self.queue {
-                Some(queue) => vec![enqueue(queue.as_ref(), alert).await],
-                None => self.notifier.send_alert(alert).await,
-            };
+            audit.alert = self.alerts.deliver(alert).await;
             audit.alert_ms = Some(t.elapsed().as_millis());
             if !audit.alert.iter().all(ChannelOutcome::is_sent) {
                 let (answer, mode) = policy::answer_alert_undelivered(&self.failure_modes);
@@ -334,23 +310,4 @@ fn pending_key(
     let user = req.event.user.as_ref().and_then(|u| u.id.as_deref())?;
     let claims = audience.watched.iter().map(|c| c.uri);
     Some(PendingChange::of_update(tenant, user, claims, watched))
-}
-
-/// Puts the alert on the queue: delivered as far as the answer goes once SQS has it.
-async fn enqueue(queue: &dyn AlertQueue, alert: PreparedAlert) -> ChannelOutcome {
-    match queue.enqueue(&QueuedAlert::new(alert.into_report())).await {
-        Ok(message_id) => ChannelOutcome::Queued { message_id },
-        Err(error) => {
-            tracing::warn!(
-                target: "profile_guard::alert",
-                error_kind = %error.kind,
-                error = %error.detail,
-                "the alert queue did not take the alert"
-            );
-            ChannelOutcome::Failed {
-                channel: Channel::Queue,
-                error,
-            }
-        }
-    }
 }

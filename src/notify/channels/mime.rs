@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::{Attachment, Email};
+use crate::notify::messages::{Attachment, Email};
 
 const CRLF: &str = "\r\n";
 

@@ -1,7 +1,5 @@
 //! The security team's alert: which sensitive attributes of whose profile are changing, who asked, and when.
 
-use std::time::Duration;
-
 use serde::Serialize;
 
 use super::templates::{RenderError, Templates};
@@ -10,31 +8,7 @@ use super::{
 };
 use crate::action::Initiator;
 use crate::claims::EmailAddress;
-use crate::notify::mask::ValueDisplay;
-use crate::secrets::SecretSource;
-
-/// Which channels carry the security alert (`ALERT_CHANNELS`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AlertChannels {
-    pub email: bool,
-    pub slack: bool,
-    pub teams: bool,
-}
-
-/// Who gets the security alert, where, and how it shows values.
-#[derive(Debug, Clone)]
-pub struct AlertSettings {
-    pub channels: AlertChannels,
-    /// `SECURITY_TEAM_EMAILS`.
-    pub recipients: Vec<EmailAddress>,
-    /// `ALERT_VALUES`: how alerts and notices show values.
-    pub values: ValueDisplay,
-    /// `SLACK_WEBHOOK_URL` / `SLACK_WEBHOOK_URL_SECRET`.
-    pub slack_webhook: Option<SecretSource>,
-    /// `TEAMS_WEBHOOK_URL` / `TEAMS_WEBHOOK_URL_SECRET`.
-    pub teams_webhook: Option<SecretSource>,
-    pub slack_timeout: Duration,
-}
+use crate::notify::messages::mask::ValueDisplay;
 
 /// About this many characters of attribute names in the subject; the rest are counted.
 const SUBJECT_NAMES_CHARS: usize = 60;
@@ -231,7 +205,7 @@ mod tests {
         let mut r = report(BODY, ValueDisplay::Masked);
         let template = r.attributes[0].clone();
         r.attributes = (0..100)
-            .map(|i| crate::notify::ChangedAttribute {
+            .map(|i| crate::notify::messages::ChangedAttribute {
                 name: format!("custom{i:03}"),
                 ..template.clone()
             })

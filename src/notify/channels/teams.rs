@@ -8,17 +8,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::chat::{ChatAlert, ChatLine};
-use super::outbox::DeliveryError;
-use super::outcome::Channel;
-use super::slack::{ChatSender, WebhookUrl};
-use super::{name_summary, one_line};
-use crate::upstream;
+use super::ChatSender;
+use crate::notify::messages::chat::{ChatAlert, ChatLine, FACT_CHARS};
+use crate::notify::messages::name_summary;
+use crate::notify::outcome::Channel;
+use crate::notify::settings::WebhookUrl;
+use crate::text::one_line;
+use crate::upstream::{self, DeliveryError};
 
 /// Teams' limit on a message is about 28 KB; the card stays under this many bytes of JSON.
 pub const MAX_CARD_BYTES: usize = 27 * 1024;
 /// A fact's value and each part of an attribute line, in characters.
-const FACT_CHARS: usize = 200;
 const NOTE_CHARS: usize = 400;
 const SUMMARY_CHARS: usize = 600;
 
@@ -138,7 +138,7 @@ fn card(alert: &ChatAlert, lines: &[Value], more: usize) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::chat::ChatLine;
+    use crate::notify::messages::chat::ChatLine;
 
     fn alert(lines: usize) -> ChatAlert {
         let worst = "[x](https://evil.example) **b** <at>".repeat(40);

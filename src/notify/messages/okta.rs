@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use super::chat::{ChatAlert, ChatLine};
+use super::chat::{ChatAlert, ChatLine, FACT_CHARS};
 use super::templates::{RenderError, Templates};
 use super::{Email, name_summary, one_line, subject_line};
 use crate::claims::EmailAddress;
@@ -14,9 +14,6 @@ use crate::okta::{ChangedBy, OktaUser, ProfileChange};
 
 /// About this many characters of attribute names in a subject; the rest are counted.
 const SUBJECT_NAMES_CHARS: usize = 60;
-/// A fact (a name, an id) in a message.
-const FACT_CHARS: usize = 200;
-
 /// One Okta change as the messages state it.
 pub struct OktaReport<'a> {
     pub change: &'a ProfileChange,
@@ -124,9 +121,9 @@ pub fn okta_notice_slack(
     support: Option<&str>,
 ) -> Result<String, RenderError> {
     let text = templates.render("okta-notice.slack.txt", &notice_context(report, support))?;
-    Ok(super::slack_dm::cap_text(
+    Ok(super::slack_text::cap_text(
         text.trim(),
-        super::slack_dm::MAX_TEXT_CHARS,
+        super::slack_text::MAX_TEXT_CHARS,
     ))
 }
 
