@@ -5,11 +5,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::store::{Record, Store, StoreError};
 use crate::action::ActionResponse;
+use crate::upstream;
 
 pub struct DynamoStore {
     client: aws_sdk_dynamodb::Client,
@@ -17,9 +18,9 @@ pub struct DynamoStore {
 }
 
 impl StoreError {
-    /// An AWS SDK error, by its code (`unreachable` when the call got no answer).
-    pub fn of<E: ProvideErrorMetadata>(e: &E) -> Self {
-        StoreError(e.code().unwrap_or("unreachable").to_owned())
+    /// An AWS SDK error, read as every AWS call's error is: the service's code, or what kept it from answering.
+    pub fn of<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Self {
+        StoreError(upstream::aws::read(e).code().to_owned())
     }
 }
 

@@ -1,17 +1,14 @@
 //! Who hears of one change, worked out before anything is checked or sent, and the messages prepared for it: the
 //! alert's report and the person's notice, not yet rendered.
 
-use std::time::SystemTime;
-
 use serde::{Deserialize, Serialize};
 
-use super::Notifier;
 use super::messages::ChangeReport;
-use super::messages::notice::{self, NoNotice, NoticeContext, NoticePlan};
+use super::messages::notice::{NoNotice, NoticeContext, NoticePlan};
 use super::outcome::{DmOutcome, NoticeOutcome};
 use crate::action::ActionRequest;
 use crate::claims::EmailAddress;
-use crate::policy::{Change, Update};
+use crate::policy::Change;
 
 /// Who is to be told about one change, worked out before anything is checked or sent.
 pub struct Audience<'a> {
@@ -86,59 +83,5 @@ impl PreparedAlert {
     /// The report alone, for the alert queue (the consumer renders each channel's message).
     pub fn into_report(self) -> ChangeReport {
         self.report
-    }
-}
-
-impl Notifier {
-    /// Who hears of `update`, given its sensitive changes.
-    pub fn audience<'a>(
-        &self,
-        req: &'a ActionRequest,
-        update: &Update<'a>,
-        sensitive: Vec<Change<'a>>,
-    ) -> Audience<'a> {
-        let watched = update.notice_changes(&self.notice.claims);
-        let notice = notice::plan(req, &watched, &self.notice);
-        Audience {
-            req,
-            sensitive,
-            watched,
-            notice,
-        }
-    }
-
-    /// What may have to be sent: the alert's report and the notice, not yet rendered.
-    pub fn prepare(&self, audience: &Audience<'_>, request_id: &str, now: SystemTime) -> Prepared {
-        let req = audience.req;
-        let alert = (!audience.sensitive.is_empty()).then(|| {
-            let report = ChangeReport::new(req, request_id, &audience.sensitive, self.values, now);
-            PreparedAlert { report }
-        });
-        let notice = match &audience.notice {
-            Err(why) => Err(NoticeOutcome::Skipped(*why)),
-            Ok(plan) => {
-                let report =
-                    ChangeReport::new(req, request_id, &audience.watched, self.values, now);
-                Ok(self.draft(req, &report, plan))
-            }
-        };
-        Prepared { alert, notice }
-    }
-
-    /// The notice for the configured channels, not yet rendered.
-    fn draft(&self, req: &ActionRequest, report: &ChangeReport, plan: &NoticePlan) -> NoticeDraft {
-        let support = self.notice.support_contact.as_deref();
-        let channels = self.notice.channels;
-        NoticeDraft {
-            context: notice::context_of(req, report, plan, support),
-            to: if channels.email {
-                plan.to.clone()
-            } else {
-                Vec::new()
-            },
-            old_address: plan.email_changed,
-            // The person is found by the address the notice goes to: the one they had before any change.
-            slack_to: plan.to.first().filter(|_| channels.slack).cloned(),
-        }
     }
 }

@@ -2,17 +2,19 @@
 //! parts are private; the request pipeline, the hooks and the consumer ask it.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use super::audience::{PreparedAlert, PreparedNotice};
+use super::audience::{Audience, NoticeDraft, Prepared, PreparedAlert, PreparedNotice};
 use super::channels::{ChatSender, Delivery, DirectMessenger, DmDelivery, Outbox};
 use super::messages::chat::ChatAlert;
-use super::messages::notice;
+use super::messages::notice::{self, NoticePlan};
 use super::messages::templates::Templates;
-use super::messages::{Email, alert};
+use super::messages::{ChangeReport, Email, alert};
 use super::outcome::{Channel, ChannelOutcome, DmOutcome, NoticeOutcome, NoticeRecipients};
 use super::settings::{AlertChannels, NoticeSettings, ValueDisplay};
+use crate::action::ActionRequest;
 use crate::claims::EmailAddress;
+use crate::policy::{Change, Update};
 use crate::upstream::{DeliveryError, DeliveryErrorKind};
 
 /// Who hears of a change, and how: built once at start-up.
@@ -259,6 +261,60 @@ impl Notifier {
                 );
                 DmOutcome::Failed(e)
             }
+        }
+    }
+}
+
+impl Notifier {
+    /// Who hears of `update`, given its sensitive changes.
+    pub fn audience<'a>(
+        &self,
+        req: &'a ActionRequest,
+        update: &Update<'a>,
+        sensitive: Vec<Change<'a>>,
+    ) -> Audience<'a> {
+        let watched = update.notice_changes(&self.notice.claims);
+        let notice = notice::plan(req, &watched, &self.notice);
+        Audience {
+            req,
+            sensitive,
+            watched,
+            notice,
+        }
+    }
+
+    /// What may have to be sent: the alert's report and the notice, not yet rendered.
+    pub fn prepare(&self, audience: &Audience<'_>, request_id: &str, now: SystemTime) -> Prepared {
+        let req = audience.req;
+        let alert = (!audience.sensitive.is_empty()).then(|| {
+            let report = ChangeReport::new(req, request_id, &audience.sensitive, self.values, now);
+            PreparedAlert { report }
+        });
+        let notice = match &audience.notice {
+            Err(why) => Err(NoticeOutcome::Skipped(*why)),
+            Ok(plan) => {
+                let report =
+                    ChangeReport::new(req, request_id, &audience.watched, self.values, now);
+                Ok(self.draft(req, &report, plan))
+            }
+        };
+        Prepared { alert, notice }
+    }
+
+    /// The notice for the configured channels, not yet rendered.
+    fn draft(&self, req: &ActionRequest, report: &ChangeReport, plan: &NoticePlan) -> NoticeDraft {
+        let support = self.notice.support_contact.as_deref();
+        let channels = self.notice.channels;
+        NoticeDraft {
+            context: notice::context_of(req, report, plan, support),
+            to: if channels.email {
+                plan.to.clone()
+            } else {
+                Vec::new()
+            },
+            old_address: plan.email_changed,
+            // The person is found by the address the notice goes to: the one they had before any change.
+            slack_to: plan.to.first().filter(|_| channels.slack).cloned(),
         }
     }
 }
