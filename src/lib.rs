@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod check;
 pub mod claims;
 pub mod config;
 pub mod consumer;

@@ -41,6 +41,13 @@ impl OrgUrl {
         self.0.host_str().unwrap_or("")
     }
 
+    /// An address under the org, e.g. `/api/v1/users/me`.
+    pub fn join(&self, path: &str) -> reqwest::Url {
+        let mut url = self.0.clone();
+        url.set_path(path);
+        url
+    }
+
     fn user(&self, id: &str) -> String {
         let base = self.0.as_str().trim_end_matches('/');
         format!(

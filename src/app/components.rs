@@ -28,7 +28,7 @@ use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretKind, SecretReader};
 
 /// The Users API's share of Okta's 3 s: the address read leaves time to send.
-const OKTA_API_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
+pub(super) const OKTA_API_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
 
 /// Entries the warm-instance idempotency map holds at most.
 const IDEMPOTENCY_CACHE_ENTRIES: usize = 10_000;

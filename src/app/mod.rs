@@ -3,6 +3,7 @@
 
 mod aws;
 mod background;
+mod check;
 mod components;
 mod lambda_consumer;
 
@@ -25,6 +26,7 @@ use crate::queue::BatchingQueue;
 use crate::secrets::{SecretError, SecretSource};
 
 pub use background::Background;
+pub use check::{check, check_with};
 use components::Serves;
 
 #[derive(Debug, thiserror::Error)]
