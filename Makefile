@@ -6,7 +6,10 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
+.PHONY: help run check test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
+
+# The settings `make configure` wrote for this machine, when there are any: `make run` and `make check` use them.
+LOCAL_ENV = set -a; if [ -f .env ]; then . ./.env; fi; set +a
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-18s %s\n",$$1,$$2}'
@@ -21,7 +24,11 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -w '%{http_code}\\n' -H 'authorization: $${OKTA_HOOK_AUTH:-local-okta-secret}' -H 'content-type: application/json' --data @events/bodies/okta-self-change.json http://127.0.0.1:3000/hooks/okta"
-	OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" "$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
+	$(LOCAL_ENV); OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" "$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
+
+check: ## try each configured dependency once, changing nothing (the environment, and .env when present); exit 1 when one fails
+	cargo build --bin profile-guard
+	$(LOCAL_ENV); "$${CARGO_TARGET_DIR:-target}/debug/profile-guard" check
 
 test: fmt-check tools-and-clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
 

@@ -28,7 +28,7 @@ SAMCONFIG_ARCH = $(shell sed -nE 's/.*Architecture=[\\"]*(arm64|x86_64).*/\1/p' 
 DEPLOY_ARCH = $(or $(SAMCONFIG_ARCH),$(ARCH))
 STACK ?= $(or $(shell sed -nE 's/^stack_name *= *"([^"]+)".*/\1/p' samconfig.toml 2>/dev/null | head -n 1),profile-guard)
 
-.PHONY: lambda-checks template-lint build watch invoke local-ses deploy logs smoke
+.PHONY: lambda-checks template-lint build watch invoke local-ses deploy logs smoke check-deployed
 
 lambda-checks: template-lint smoke ## template lint + Lambda smoke replay (part of make test)
 
@@ -57,6 +57,11 @@ deploy: venv ## sam build + sam deploy (guided the first time, which writes samc
 	$(if $(and $(SAMCONFIG_ARCH),$(filter command line environment,$(origin ARCH)),$(filter-out $(SAMCONFIG_ARCH),$(ARCH))),$(error samconfig.toml deploys Architecture=$(SAMCONFIG_ARCH) but ARCH=$(ARCH): change Architecture in its parameter_overrides or drop ARCH))
 	sam build --beta-features --parameter-overrides Architecture=$(DEPLOY_ARCH)
 	if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided --parameter-overrides Architecture=$(DEPLOY_ARCH); fi
+
+check-deployed: venv ## run profile-guard check inside the deployed function (STACK=name): the payload {"check": true}
+	@out=$$(sam remote invoke --stack-name $(STACK) Function --event '{"check": true}' --output text) || exit $$?; \
+	  printf '%s\n' "$$out" | python3 -m json.tool; \
+	  printf '%s' "$$out" | grep -q '"ok":true' || { echo "a dependency check failed (see above)" >&2; exit 1; }
 
 logs: venv ## follow the deployed function's logs (STACK=name, default from samconfig.toml)
 	sam logs --stack-name $(STACK) --name Function --tail

@@ -68,10 +68,7 @@ async fn check(json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let department = std::env::var("CHECK_DEPARTMENT")
-        .ok()
-        .filter(|d| !d.is_empty());
-    let report = profile_guard::app::check(&config, department).await;
+    let report = profile_guard::app::check(&config).await;
     match json {
         true => println!("{}", report.to_json()),
         false => print!("{}", report.to_text()),

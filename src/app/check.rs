@@ -15,17 +15,14 @@ use crate::notify::channels::EmailTransport;
 use crate::secrets::{SecretKind, SecretReader, SecretSource};
 
 /// Runs the check with the AWS SDK's default credential chain.
-pub async fn check(config: &Config, department: Option<String>) -> Report {
-    check_with(
-        config,
-        aws_config::defaults(BehaviorVersion::latest()),
-        department,
-    )
-    .await
+pub async fn check(config: &Config) -> Report {
+    check_with(config, aws_config::defaults(BehaviorVersion::latest())).await
 }
 
-/// Tries each configured dependency once; `department` is one the directory must know (`CHECK_DEPARTMENT`).
-pub async fn check_with(config: &Config, aws: ConfigLoader, department: Option<String>) -> Report {
+/// Tries each configured dependency once; the directory must know `CHECK_DEPARTMENT` (by default the first of
+/// the embedded departments).
+pub async fn check_with(config: &Config, aws: ConfigLoader) -> Report {
+    let department = config.check_department.clone();
     let sdk = super::aws::load(config, aws).await;
     let manager = sdk.as_ref().map(|sdk| {
         let endpoint = config.aws.secrets_endpoint.as_ref();

@@ -5,6 +5,7 @@ mod aws;
 mod background;
 mod check;
 mod components;
+mod lambda_api;
 mod lambda_consumer;
 
 use std::sync::Arc;
@@ -230,9 +231,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     background.start();
     let app = router(Arc::new(state));
     if config.in_lambda {
-        return lambda_http::run(app)
-            .await
-            .map_err(|e| StartupError::Lambda(e.to_string()));
+        return lambda_api::run(app, Arc::new(config)).await;
     }
     background.consume_until(shutdown_signal());
     let listener = tokio::net::TcpListener::bind(config.listen_addr)

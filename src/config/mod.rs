@@ -78,6 +78,8 @@ pub struct Config {
     pub wso2_webhook_secret: Option<SecretSource>,
     /// `WSO2_WEBSUB_ALLOW_UNSUBSCRIBE`: whether Asgardeo's hub may unsubscribe `/hooks/wso2` (off by default).
     pub wso2_websub_allow_unsubscribe: bool,
+    /// `CHECK_DEPARTMENT`: a department `profile-guard check` expects the directory to know.
+    pub check_department: Option<String>,
     /// Queued alerts and the consumer.
     pub queue: QueueSettings,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
@@ -134,6 +136,7 @@ impl Config {
             okta,
             wso2_webhook_secret,
             wso2_websub_allow_unsubscribe,
+            check_department: r.get("CHECK_DEPARTMENT"),
             queue,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,

@@ -4,6 +4,7 @@
 mod auth;
 mod changes;
 mod channel_limits;
+mod check;
 mod conformance;
 mod department_path;
 mod directory;
