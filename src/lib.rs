@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod queue;
 pub mod secrets;
+pub mod setup;
 pub mod telemetry;
 pub mod text;
 pub mod upstream;

@@ -6,14 +6,17 @@ enum Command {
     Serve,
     /// `check [--json]`: try each configured dependency and say what was found.
     Check { json: bool },
+    /// `configure`: ask which sources and channels, write `samconfig.toml` and `.env`.
+    Configure,
 }
 
-const USAGE: &str = "usage: profile-guard [check [--json]]";
+const USAGE: &str = "usage: profile-guard [check [--json] | configure]";
 
 fn command(args: &[String]) -> Option<Command> {
     match args {
         [] => Some(Command::Serve),
         [check] if check == "check" => Some(Command::Check { json: false }),
+        [configure] if configure == "configure" => Some(Command::Configure),
         [check, json] if check == "check" && json == "--json" => {
             Some(Command::Check { json: true })
         }
@@ -27,6 +30,7 @@ async fn main() -> ExitCode {
     match command(&args) {
         Some(Command::Serve) => serve().await,
         Some(Command::Check { json }) => check(json).await,
+        Some(Command::Configure) => configure(),
         None => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -74,4 +78,39 @@ async fn check(json: bool) -> ExitCode {
         false => print!("{}", report.to_text()),
     }
     ExitCode::from(report.exit_code())
+}
+
+/// Asks on stderr, reads answers from stdin, writes `samconfig.toml` and `.env` here (the ones found are kept as
+/// `.bak`).
+fn configure() -> ExitCode {
+    let setup =
+        match profile_guard::setup::configure(&mut std::io::stdin().lock(), &mut std::io::stderr())
+        {
+            Ok(setup) => setup,
+            Err(e) => {
+                eprintln!("\nnothing written: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    for (file, text) in [
+        ("samconfig.toml", setup.samconfig()),
+        (".env", setup.dotenv()),
+    ] {
+        if let Err(e) = write_keeping_old(file, &text) {
+            eprintln!("could not write {file}: {e}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("wrote {file}");
+    }
+    eprintln!(
+        "next: make check (the settings against your systems), then make deploy and make check-deployed"
+    );
+    ExitCode::SUCCESS
+}
+
+fn write_keeping_old(file: &str, text: &str) -> std::io::Result<()> {
+    if std::path::Path::new(file).exists() {
+        std::fs::rename(file, format!("{file}.bak"))?;
+    }
+    std::fs::write(file, text)
 }

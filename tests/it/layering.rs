@@ -29,6 +29,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("hooks", 4),
     ("consumer", 4),
     ("check", 4),
+    ("setup", 2),
     ("endpoint", 5),
     ("app", 6),
     ("config", 6),
