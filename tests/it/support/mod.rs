@@ -16,7 +16,10 @@ mod logs;
 mod moto;
 
 pub use logs::{Captured, capture};
-pub use moto::{SentMail, SesScope, moto, moto_sdk, sqs_queue};
+pub use moto::{
+    ONCE_PER_CHANGE_KEY, ONCE_PER_CHANGE_TTL, SentMail, SesScope, create_once_per_change_table,
+    moto, moto_sdk, sqs_queue,
+};
 
 /// An answer as the identity server sees it.
 #[derive(Debug)]

@@ -261,6 +261,54 @@ pub async fn moto_sdk() -> aws_config::SdkConfig {
         .await
 }
 
+/// The once-per-change table's schema, the one place the tests and `make smoke` take it from; template.yaml
+/// declares the deployed one (`OncePerChangeStore`), and `the_table_schema_is_the_templates` keeps them alike.
+pub const ONCE_PER_CHANGE_KEY: &str = "id";
+/// The attribute DynamoDB's TTL removes a record by (epoch seconds).
+pub const ONCE_PER_CHANGE_TTL: &str = "expiration";
+
+/// Creates a once-per-change table named `name`: partition key `id` (a string), TTL on `expiration`, on demand.
+pub async fn create_once_per_change_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
+    };
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(ONCE_PER_CHANGE_KEY)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("a complete attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(ONCE_PER_CHANGE_KEY)
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("a complete key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("table created in the emulator");
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(ONCE_PER_CHANGE_TTL)
+                .enabled(true)
+                .build()
+                .expect("a complete TTL specification"),
+        )
+        .send()
+        .await
+        .expect("TTL set in the emulator");
+}
+
 /// A fresh queue in the emulator, with a short visibility timeout so that tests see redeliveries.
 pub async fn sqs_queue(visibility_secs: u32) -> String {
     let sdk = moto_sdk().await;
