@@ -2,8 +2,12 @@
 //! `events/NAME.expected.json`: the answer (status, content type, body) and the e-mails SES receives. The Lambda
 //! smoke replay (`make smoke`) checks the same files, so both replays read one source of truth.
 //!
-//! The `emails` of an expected file are what the real service sent, not derived from its rules here:
-//! `RECORD_EVENT_EMAILS=1 cargo test --test it events` writes them after checking the answers.
+//! `samples` writes the files (`make events`). The `emails` of an expected file are what the real service sent, not
+//! derived from its rules here: `RECORD_EVENT_EMAILS=1 cargo test --test it events` writes them after checking the
+//! answers.
+
+mod json;
+mod samples;
 
 use std::path::{Path, PathBuf};
 
@@ -14,10 +18,13 @@ use profile_guard::consumer::sqs_event::{BatchResponse, SqsEvent};
 
 use crate::support::{SesScope, TestApp};
 
-/// The value the Okta samples carry in their authorization header (`scripts/events.py`, `make smoke`).
-const OKTA_SAMPLE_SECRET: &str = "okta-sample-secret";
-/// The secret the WSO2 webhook samples are signed with.
-const WSO2_SAMPLE_SECRET: &str = "wso2-sample-secret";
+/// The value the Okta samples carry in their authorization header, which both replays configure as
+/// `OKTA_HOOK_AUTH`.
+pub const OKTA_SAMPLE_SECRET: &str = "okta-sample-secret";
+/// The secret the WSO2 webhook samples are signed with, which both replays configure as `WSO2_WEBHOOK_SECRET`.
+pub const WSO2_SAMPLE_SECRET: &str = "wso2-sample-secret";
+/// The key the forged WSO2 sample is signed with instead.
+pub const WSO2_FORGED_KEY: &str = "guessed";
 
 /// How an expected file writes any address of the security team, whatever the configuration calls it.
 const SECURITY_TEAM: &str = "SECURITY_TEAM_EMAILS";
@@ -90,11 +97,16 @@ fn expected_emails(name: &str, expected: &Value) -> Vec<Email> {
     emails
 }
 
-/// Writes the e-mails into the expected file; keys sorted, as `scripts/events.py` writes it.
+/// The text of an expected file: keys sorted, indented by two, a final newline.
+fn expected_file_text(expected: &Value) -> String {
+    serde_json::to_string_pretty(expected).expect("an expected file serialises") + "\n"
+}
+
+/// Writes the e-mails into the expected file, as `make events` writes it.
 fn record_emails(path: &Path, mut expected: Value, sent: &[Email]) {
     expected["emails"] = serde_json::to_value(sent).expect("e-mails serialise");
-    let text = serde_json::to_string_pretty(&expected).expect("expected file serialises") + "\n";
-    std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    std::fs::write(path, expected_file_text(&expected))
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
 #[tokio::test]
@@ -203,7 +215,7 @@ pub fn issued_now(raw: &str) -> String {
                 let key = if genuine {
                     WSO2_SAMPLE_SECRET
                 } else {
-                    "guessed"
+                    WSO2_FORGED_KEY
                 };
                 let signed = crate::wso2_webhook::signature(key, &fresh);
                 headers.insert(name.to_owned(), Value::String(signed));
