@@ -58,8 +58,10 @@ integration-tests: venv
 fuzz: ## fuzz the request path (nightly; not part of make test): make fuzz FUZZ_TARGET=router FUZZ_SECONDS=300
 	scripts/fuzz.sh $(or $(FUZZ_TARGET),router) $(or $(FUZZ_SECONDS),120)
 
-events: ## regenerate events/ from scripts/events.py
-	python3 scripts/events.py
+# The scenarios live in tests/it/events/samples.rs; the e-mails of an expected file are recorded from the service
+# (RECORD_EVENT_EMAILS=1 cargo test --test it events) and kept here.
+events: ## regenerate events/ from the scenarios in tests/it/events/samples.rs
+	cargo test --test it events::samples::write -- --ignored --exact
 
 include mk/lambda.mk
 -include mk/bench.mk

@@ -1,5 +1,5 @@
 # Shared by scripts/smoke.sh and scripts/lambda-local-ses.sh (sourced, not run).
-# Starts moto's server as a local Amazon SES on a loopback port and creates the sender identity in it.
+# Starts moto's server on a loopback port (the sender identity is created by each caller) and stops processes.
 
 PY=${PY:-.venv/bin/python}
 HELPER=scripts/lambda-local.py

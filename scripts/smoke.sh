@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# The Lambda smoke replay (`make smoke`): the real Lambda code path, locally, with no AWS account.
+# The Lambda smoke replay (`make smoke`): the real Lambda code path, locally, with no AWS account. This script only
+# starts and stops processes; what is sent and how the answers are judged is Rust (tests/it/events/smoke.rs), the
+# same judgement as the in-process replay of tests/it/events.rs.
 #
-#   1. moto's server on a free loopback port stands in for Amazon SES (the sender identity is created in it) and
-#      for DynamoDB (the once-per-change table).
+#   1. moto's server on a free loopback port stands in for Amazon SES and for DynamoDB; `events::smoke::setup`
+#      creates the sender identity and the once-per-change table (its schema is the tests'), and writes the hook
+#      secrets the samples carry.
 #   2. `cargo lambda watch --only-lambda-apis` provides the Lambda runtime API on another free loopback port, and
 #      the debug binary runs under it as the function, with the environment template.yaml gives it (parameter
 #      defaults, test addresses, AUTH_MODE=none since the action events carry no credentials, the Okta and WSO2
-#      webhook routes on with the samples' secrets) and the AWS endpoints
-#      pointed at moto. The binary is the debug build `make test` (and `make run`) use; `cargo build` below only
-#      makes sure it is current, so nothing is compiled twice.
+#      webhook routes on with the samples' secrets) and the AWS endpoints pointed at moto. The binary is the debug
+#      build `make test` (and `make run`) use; `cargo build` below only makes sure it is current, so nothing is
+#      compiled twice.
 #   3. The consumer of the alert queue runs the same way, as a second function (FUNCTION_ROLE=alert-consumer, the
 #      environment template.yaml gives ConsumerFunction) under a second emulator.
-#   4. Every events/*.json event is invoked: API Gateway events (HTTP API v2 and REST API v1) on the endpoint, SQS
-#      events (events/sqs-*.json) on the consumer. The answer and the e-mails SES accepted meanwhile are compared
-#      with events/NAME.expected.json: status code, content type and body (or the consumer's batchItemFailures),
-#      and each e-mail's recipients and subject (tests/it/events.rs checks the same file). At the end, all messages
-#      together: as many as the events expect, all from the sender.
+#   4. `events::smoke::replay` invokes every events/*.json, WSO2 deliveries issued now: API Gateway events (HTTP API
+#      v2 and REST API v1) on the endpoint, SQS events on the consumer. It compares the answer and the e-mails SES
+#      accepted meanwhile with events/NAME.expected.json: status code, content type and body (or the consumer's
+#      batchItemFailures), and each e-mail's recipients and subject. At the end, all messages together: as many as
+#      the events expect, all from the sender.
 #
-# Exit status 0 only when everything passed. moto, the emulator and the function are stopped on every exit.
+# Exit status 0 only when everything passed. moto, the emulators and the functions are stopped on every exit.
 # Knobs: INVOKE_TIMEOUT (seconds per invoke, default 60), KEEP_LOGS=1 (keep the temporary directory with the logs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +32,7 @@ SENDER=profile-guard@example.com
 RECIPIENT=security@example.com
 TABLE=profile-guard-once-per-change
 
-for tool in cargo curl moto_server; do
+for tool in cargo moto_server; do
   command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool not found (run 'make venv')" >&2; exit 2; }
 done
 cargo lambda --version >/dev/null 2>&1 || { echo "error: cargo-lambda not found (run 'make venv')" >&2; exit 2; }
@@ -59,7 +62,7 @@ trap 'exit 130' INT TERM
 
 fail_start() {
   echo "error: $1" >&2
-  for log in emulator function consumer-emulator consumer; do
+  for log in function-emulator function consumer-emulator consumer; do
     if [ -s "$TMP/$log.log" ]; then
       echo "--- last lines of the $log:" >&2
       tail -n 40 "$TMP/$log.log" >&2
@@ -72,8 +75,13 @@ fail_start() {
 MOTO_PORT=$("$PY" "$HELPER" free-port)
 start_moto "$MOTO_PORT" "$TMP/moto.log" || exit 1
 MOTO=http://127.0.0.1:$MOTO_PORT
-"$PY" "$HELPER" create-identity "$MOTO" "$SENDER" || fail_start "could not create the SES identity"
-"$PY" "$HELPER" create-table "$MOTO" "$TABLE" || fail_start "could not create the DynamoDB table"
+export SMOKE_MOTO=$MOTO SMOKE_SENDER=$SENDER SMOKE_TEAM=$RECIPIENT SMOKE_TABLE=$TABLE INVOKE_TIMEOUT \
+  SMOKE_FUNCTION_ENV=$TMP/samples.env
+# rust_step NAME: one of the ignored tests of tests/it/events/smoke.rs, from the integration test build.
+rust_step() {
+  RUST_BACKTRACE=0 cargo test --quiet --test it "events::smoke::$1" -- --ignored --exact --nocapture
+}
+rust_step setup >"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; fail_start "could not set up moto"; }
 
 # start_function NAME TEMPLATE_ASSIGNMENTS...: a runtime emulator on a free port and the debug binary under it, with
 # the environment template.yaml gives that function, then what Lambda itself provides, every AWS endpoint on moto.
@@ -97,12 +105,12 @@ start_function() {
     AWS_REGION=us-east-1 \
     AWS_ACCESS_KEY_ID=testing \
     AWS_SECRET_ACCESS_KEY=testing \
-    OKTA_HOOK_AUTH=okta-sample-secret \
-    WSO2_WEBHOOK_SECRET=wso2-sample-secret \
     "AWS_ENDPOINT_URL_SESV2=$MOTO" \
     "AWS_ENDPOINT_URL_DYNAMODB=$MOTO" \
     "AWS_ENDPOINT_URL_SQS=$MOTO" \
     "AWS_ENDPOINT_URL_SECRETS_MANAGER=$MOTO" >>"$TMP/$name.env"
+  # The samples' hook secrets, as the setup step wrote them.
+  cat "$SMOKE_FUNCTION_ENV" >>"$TMP/$name.env"
   # Each line is one KEY=VALUE, taken literally (values may hold commas, spaces or `$`).
   local env_lines
   mapfile -t env_lines <"$TMP/$name.env"
@@ -121,63 +129,17 @@ CONSUMER_PORT=$STARTED_PORT CONSUMER_EMULATOR_PID=$STARTED_EMULATOR CONSUMER_PID
 echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime APIs on 127.0.0.1:$PORT (endpoint) and" \
   "127.0.0.1:$CONSUMER_PORT (consumer), function $FUNCTION"
 
-invoke() { # invoke EVENT_FILE OUT_FILE: SQS events to the consumer, the others to the endpoint
-  local port=$PORT
-  case "$(basename "$1")" in sqs-*) port=$CONSUMER_PORT ;; esac
-  curl -sS -m "$INVOKE_TIMEOUT" -H 'content-type: application/json' --data-binary @"$1" \
-    "http://127.0.0.1:$port/2015-03-31/functions/_/invocations" >"$2" 2>"$2.err"
-}
-
-# The samples as the Rust tests write them: WSO2 deliveries issued now (an older one is refused as a replay).
-SAMPLES=$TMP/events
-SAMPLES_OUT=$SAMPLES cargo test --quiet --test it events::write_samples_issued_now -- --ignored --exact \
-  >"$TMP/samples.log" 2>&1 || { cat "$TMP/samples.log" >&2; fail_start "could not write the samples"; }
-mapfile -t EVENTS < <(ls "$SAMPLES"/*.json | grep -v '\.expected\.json$' | sort)
-[ "${#EVENTS[@]}" -gt 0 ] || fail_start "no events/*.json found"
-
 # --- the replay --------------------------------------------------------------------------------------------------
-pass=0
-failed=0
-for event in "${EVENTS[@]}"; do
-  name=$(basename "$event" .json)
-  expected=$SAMPLES/$name.expected.json
-  out=$TMP/$name.out
-  kill -0 "$FUNCTION_PID" 2>/dev/null || fail_start "the function exited"
-  kill -0 "$CONSUMER_PID" 2>/dev/null || fail_start "the consumer exited"
-  before=$("$PY" "$HELPER" ses-ids "$MOTO") || fail_start "moto stopped answering"
-  invoke "$event" "$out"
-  rc=$?
-  problems=()
-  if [ ! -f "$expected" ]; then
-    problems+=("  no $expected to compare with")
-  elif [ "$rc" -ne 0 ]; then
-    problems+=("  the invoke failed (curl exit $rc): $(tr '\n' ' ' <"$out.err" | cut -c1-400)")
-  elif ! diff_text=$("$PY" "$HELPER" compare "$expected" "$out" "$MOTO" "$before" "$RECIPIENT"); then
-    problems+=("$diff_text")
-  fi
-  if [ "${#problems[@]}" -eq 0 ]; then
-    echo "PASS $name ($diff_text)"
-    pass=$((pass + 1))
-  else
-    echo "FAIL $name"
-    printf '%s\n' "${problems[@]}"
-    failed=$((failed + 1))
-  fi
-done
-
-# All messages together: none arrived outside its event, and every one went out from the sender.
-if summary=$("$PY" "$HELPER" ses-check "$MOTO" "$SENDER" "${EVENTS[@]/%.json/.expected.json}"); then
-  echo "PASS SES: $summary"
-  pass=$((pass + 1))
-else
-  echo "FAIL SES messages"
-  echo "$summary"
-  failed=$((failed + 1))
-fi
-
-if [ "$failed" -gt 0 ]; then
-  echo "--- audit lines from the function:"
+SMOKE_ENDPOINT=http://127.0.0.1:$PORT SMOKE_CONSUMER=http://127.0.0.1:$CONSUMER_PORT rust_step replay \
+  2>"$TMP/replay.err" | grep -E '^(PASS|FAIL|  |[0-9]+ passed)'
+status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+  grep -v '^$' "$TMP/replay.err" | grep -v '^error: test failed' | tail -n 20 >&2
+  echo "--- audit lines from the functions:"
   grep -h '"profile_guard::audit"' "$TMP/function.log" "$TMP/consumer.log" | tail -n 20
+  for process in "function:$FUNCTION_PID" "consumer:$CONSUMER_PID" "function-emulator:$EMULATOR_PID" \
+    "consumer-emulator:$CONSUMER_EMULATOR_PID"; do
+    kill -0 "${process#*:}" 2>/dev/null || fail_start "the ${process%%:*} exited"
+  done
 fi
-echo "$pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+exit "$status"

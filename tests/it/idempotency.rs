@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{SesScope, TestApp, closed_port, moto, success, tutorial};
+use crate::support::{
+    ONCE_PER_CHANGE_KEY, ONCE_PER_CHANGE_TTL, SesScope, TestApp, closed_port,
+    create_once_per_change_table, moto, repo_file, success, tutorial,
+};
 
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     let sdk = crate::support::moto_sdk().await;
@@ -19,29 +19,29 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
 /// A fresh table shaped as template.yaml declares it.
 pub async fn table() -> String {
     let name = format!("pg-idem-{}", uuid::Uuid::new_v4().simple());
-    dynamodb()
-        .await
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("table created in the emulator");
+    create_once_per_change_table(&dynamodb().await, &name).await;
     name
+}
+
+/// The tables the tests and `make smoke` create are the one template.yaml deploys.
+#[test]
+fn the_table_schema_is_the_templates() {
+    let template = repo_file("template.yaml");
+    let store = template
+        .split("\n  OncePerChangeStore:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("template.yaml declares OncePerChangeStore");
+    let key = ONCE_PER_CHANGE_KEY;
+    let schema = format!(
+        "      AttributeDefinitions:\n        - AttributeName: {key}\n          AttributeType: S\n      \
+         KeySchema:\n        - AttributeName: {key}\n          KeyType: HASH\n      \
+         TimeToLiveSpecification:\n        AttributeName: {ONCE_PER_CHANGE_TTL}\n        Enabled: true"
+    );
+    assert!(
+        store.contains(&schema),
+        "OncePerChangeStore in template.yaml is not the schema of tests/it/support/moto.rs:\n{store}"
+    );
 }
 
 /// A fresh table in the emulator, and the variables that point an instance at it.

@@ -17,7 +17,10 @@ mod logs;
 mod moto;
 
 pub use logs::{Captured, capture};
-pub use moto::{SentMail, SesScope, moto, moto_sdk, sqs_queue};
+pub use moto::{
+    HeldMail, ONCE_PER_CHANGE_KEY, ONCE_PER_CHANGE_TTL, SentMail, SesScope,
+    create_once_per_change_table, held_mail, moto, moto_sdk, sdk_for, ses_client, sqs_queue,
+};
 
 /// An answer as the identity server sees it.
 #[derive(Debug)]
@@ -112,16 +115,20 @@ pub async fn answer_of(response: axum::response::Response) -> Answer {
         .expect("body reads")
         .to_bytes()
         .to_vec();
-    // A body that is not JSON (a WebSub challenge) is kept as text; no body at all is null.
-    let body = serde_json::from_slice(&raw).unwrap_or_else(|_| match raw.is_empty() {
-        true => Value::Null,
-        false => Value::String(String::from_utf8_lossy(&raw).into_owned()),
-    });
     Answer {
         status,
         content_type,
-        body,
+        body: body_value(&raw),
     }
+}
+
+/// An answer's body as `Answer` holds it: JSON when it is JSON; other text (a WebSub challenge) as a string; no body
+/// at all as null.
+pub fn body_value(raw: &[u8]) -> Value {
+    serde_json::from_slice(raw).unwrap_or_else(|_| match raw.is_empty() {
+        true => Value::Null,
+        false => Value::String(String::from_utf8_lossy(raw).into_owned()),
+    })
 }
 
 /// Asserts an answer is one the identity server accepts: status, content type, body shape, character set.

@@ -109,21 +109,41 @@ impl SesScope {
 
     /// Every message the emulator holds from this scope's sender.
     pub async fn sent(&self) -> Vec<SentMail> {
-        let data: Value = reqwest::get(format!("{}/moto-api/data.json", self.endpoint))
+        held_mail(&self.endpoint)
             .await
-            .expect("emulator answers")
-            .bytes()
-            .await
-            .map(|b| serde_json::from_slice(&b).expect("data.json is JSON"))
-            .expect("data.json reads");
-        // Simple messages and raw ones (with attachments) are kept apart.
-        ["Message", "RawMessage"]
-            .iter()
-            .flat_map(|kind| data["ses"][kind].as_array().cloned().unwrap_or_default())
-            .filter(|m| m["source"] == self.sender.as_str())
-            .map(|m| sent_mail(&m))
+            .into_iter()
+            .filter(|m| m.source == self.sender)
+            .map(|m| m.mail)
             .collect()
     }
+}
+
+/// One message the emulator holds: its id, its sender, the message.
+pub struct HeldMail {
+    pub id: String,
+    pub source: String,
+    pub mail: SentMail,
+}
+
+/// Every message the emulator at `endpoint` holds, from anyone.
+pub async fn held_mail(endpoint: &str) -> Vec<HeldMail> {
+    let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("emulator answers")
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).expect("data.json is JSON"))
+        .expect("data.json reads");
+    // Simple messages and raw ones (with attachments) are kept apart.
+    ["Message", "RawMessage"]
+        .iter()
+        .flat_map(|kind| data["ses"][kind].as_array().cloned().unwrap_or_default())
+        .map(|m| HeldMail {
+            id: m["id"].as_str().unwrap_or_default().to_owned(),
+            source: m["source"].as_str().unwrap_or_default().to_owned(),
+            mail: sent_mail(&m),
+        })
+        .collect()
 }
 
 impl SesScope {
@@ -240,25 +260,71 @@ fn attachments(raw: &str) -> Vec<(String, String)> {
 }
 
 pub async fn ses_client(endpoint: &str) -> aws_sdk_sesv2::Client {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    aws_sdk_sesv2::Client::new(&sdk_for(endpoint).await)
+}
+
+/// The AWS SDK configuration for the emulator, with fixed test credentials.
+pub async fn moto_sdk() -> aws_config::SdkConfig {
+    sdk_for(&moto().endpoint).await
+}
+
+/// The AWS SDK configuration for an emulator at `endpoint`, with fixed test credentials.
+pub async fn sdk_for(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .empty_test_environment()
         .test_credentials()
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .load()
-        .await;
-    aws_sdk_sesv2::Client::new(&sdk)
+        .await
 }
 
-/// The AWS SDK configuration for the emulator, with fixed test credentials.
-pub async fn moto_sdk() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .empty_test_environment()
-        .test_credentials()
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(&moto().endpoint)
-        .load()
+/// The once-per-change table's schema, the one place the tests and `make smoke` take it from; template.yaml
+/// declares the deployed one (`OncePerChangeStore`), and `the_table_schema_is_the_templates` keeps them alike.
+pub const ONCE_PER_CHANGE_KEY: &str = "id";
+/// The attribute DynamoDB's TTL removes a record by (epoch seconds).
+pub const ONCE_PER_CHANGE_TTL: &str = "expiration";
+
+/// Creates a once-per-change table named `name`: partition key `id` (a string), TTL on `expiration`, on demand.
+pub async fn create_once_per_change_table(client: &aws_sdk_dynamodb::Client, name: &str) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
+    };
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(ONCE_PER_CHANGE_KEY)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("a complete attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(ONCE_PER_CHANGE_KEY)
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("a complete key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
         .await
+        .expect("table created in the emulator");
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(ONCE_PER_CHANGE_TTL)
+                .enabled(true)
+                .build()
+                .expect("a complete TTL specification"),
+        )
+        .send()
+        .await
+        .expect("TTL set in the emulator");
 }
 
 /// A fresh queue in the emulator, with a short visibility timeout so that tests see redeliveries.
