@@ -16,6 +16,6 @@ pub mod outcome;
 pub mod settings;
 
 pub use audience::{Audience, NoticeDraft, PreparedAlert, PreparedNotice};
-pub use messages::{ChangeReport, Email, load_templates, mask, templates};
+pub use messages::{ChangeReport, ChangedAttribute, Email, load_templates, mask, templates};
 pub use notifier::{Notifier, NotifierParts};
 pub use settings::{AlertChannels, AlertSettings, NoticeSettings, ValueDisplay};
