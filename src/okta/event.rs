@@ -118,6 +118,11 @@ impl LogEvent {
     pub fn debug_data(&self) -> Option<&DebugData> {
         self.debug_context.as_ref()?.debug_data.as_ref()
     }
+
+    /// `published` as a time, when it reads as one (RFC 3339).
+    pub fn published_at(&self) -> Option<std::time::SystemTime> {
+        humantime::parse_rfc3339_weak(self.published.as_deref()?).ok()
+    }
 }
 
 #[cfg(test)]

@@ -174,10 +174,7 @@ pub fn classify(
     let user = changed_user(event).ok_or(Skip::NoUser)?;
     Ok(ProfileChange {
         event_id: event.uuid.clone(),
-        published: event
-            .published
-            .as_deref()
-            .and_then(|p| humantime::parse_rfc3339_weak(p).ok()),
+        published: event.published_at(),
         changed_by: changed_by(event.actor.as_ref(), &user),
         actor: event
             .actor
