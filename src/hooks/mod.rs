@@ -5,7 +5,7 @@ pub mod okta;
 mod sent;
 pub mod wso2;
 
-pub use okta::OktaHook;
+pub use okta::{ChangeOutcome, OktaHook, Via};
 pub use sent::{Destination, Sent};
 pub use wso2::Wso2Hook;
 

@@ -37,10 +37,40 @@ pub struct OktaHook {
     pub deadline: Duration,
 }
 
-/// What one change came to, for its audit line.
-struct ChangeOutcome {
-    sent: Vec<(Destination, Sent)>,
+/// How an event reached profile-guard: its audit line says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Okta delivered it to the hook.
+    Hook,
+    /// A catch-up run read it from the System Log.
+    Catchup,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Hook => "hook",
+            Via::Catchup => "catchup",
+        }
+    }
+}
+
+/// What one change came to: each message's fate.
+pub struct ChangeOutcome {
+    pub sent: Vec<(Destination, Sent)>,
     took: Duration,
+}
+
+impl ChangeOutcome {
+    /// Messages a later delivery (or catch-up run) could still get out.
+    pub fn retryable(&self) -> usize {
+        self.sent.iter().filter(|(_, s)| s.retryable()).count()
+    }
+
+    /// Whether this change sent a message now (not only found them sent before).
+    pub fn sent_any(&self) -> bool {
+        self.sent.iter().any(|(_, s)| *s == Sent::Sent)
+    }
 }
 
 impl OktaHook {
@@ -62,7 +92,26 @@ impl OktaHook {
             .as_deref()
             .or(delivery.org.as_deref())
             .unwrap_or("Okta");
-        // Started in `published` order, a few at a time.
+        let outcomes = self.send_changes(&changes, org, deadline, Via::Hook).await;
+        let retry: usize = outcomes.iter().map(ChangeOutcome::retryable).sum();
+        let answer = match retry {
+            0 => HookAnswer::Done,
+            messages => HookAnswer::Retry { messages },
+        };
+        log_delivery(&answer, total, &skipped, changes.len(), started);
+        answer
+    }
+
+    /// Every message of `changes` not sent before, within the deadline: started in the order given (`published`),
+    /// a few at a time, each remembered per event `uuid` and destination however the event arrived; one audit line
+    /// per change.
+    pub async fn send_changes(
+        &self,
+        changes: &[ProfileChange],
+        org: &str,
+        deadline: Instant,
+        via: Via,
+    ) -> Vec<ChangeOutcome> {
         let work: Vec<_> = changes
             .iter()
             .map(|change| self.process(change, org, deadline))
@@ -71,17 +120,10 @@ impl OktaHook {
             .buffered(CONCURRENT_CHANGES)
             .collect()
             .await;
-        let mut retry = 0;
         for (change, outcome) in changes.iter().zip(&outcomes) {
-            retry += outcome.sent.iter().filter(|(_, s)| s.retryable()).count();
-            log_change(change, outcome);
+            log_change(change, outcome, via);
         }
-        let answer = match retry {
-            0 => HookAnswer::Done,
-            messages => HookAnswer::Retry { messages },
-        };
-        log_delivery(&answer, total, &skipped, changes.len(), started);
-        answer
+        outcomes
     }
 
     /// Every message of one change not sent before, within the deadline.
@@ -244,7 +286,7 @@ fn non_empty(joined: String) -> Option<String> {
 }
 
 /// The audit line of one change: who, what (attribute names only), and each message's fate.
-fn log_change(change: &ProfileChange, outcome: &ChangeOutcome) {
+fn log_change(change: &ProfileChange, outcome: &ChangeOutcome, via: Via) {
     let sent: Vec<String> = outcome
         .sent
         .iter()
@@ -253,6 +295,7 @@ fn log_change(change: &ProfileChange, outcome: &ChangeOutcome) {
     tracing::info!(
         target: "profile_guard::audit",
         source = "okta",
+        via = via.as_str(),
         event_id = %change.event_id,
         user_id = %change.user.id,
         changed_by = change.changed_by.as_str(),
