@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod catchup;
 pub mod check;
 pub mod claims;
 pub mod config;
@@ -17,6 +18,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod notify;
 pub mod okta;
+pub mod okta_log;
 pub mod okta_users;
 pub mod pending;
 pub mod pipeline;
@@ -29,6 +31,8 @@ pub mod text;
 pub mod upstream;
 pub mod wso2_events;
 
-pub use app::{Background, Service, build, build_consumer_with, build_with, run};
+pub use app::{
+    Background, Service, build, build_catchup_with, build_consumer_with, build_with, run,
+};
 pub use config::Config;
 pub use endpoint::{AppState, router};

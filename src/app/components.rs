@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::consumer::AlertConsumer;
 use crate::directory::{self, Directory, DirectorySettings};
 use crate::endpoint::{OktaRoute, Wso2Route};
-use crate::hooks::{OktaHook, Wso2Hook};
+use crate::hooks::Wso2Hook;
 use crate::idempotency::{DynamoStore, Idempotency, Retention, Store};
 use crate::notify::channels::slack::SlackWebhook;
 use crate::notify::channels::slack_dm::SlackDm;
@@ -22,7 +22,6 @@ use crate::notify::channels::{
 };
 use crate::notify::settings::{NoticeWhen, WebhookUrl};
 use crate::notify::{self, Notifier, NotifierParts};
-use crate::okta_users::{OktaUsers, OktaUsersApi};
 use crate::pending::{DynamoPending, MemoryPending, Pending, PendingStore};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretKind, SecretReader};
@@ -40,6 +39,9 @@ pub(super) enum Serves {
     Routes,
     /// Queued alerts only (the consumer function).
     AlertQueue,
+    /// The catch-up from Okta's System Log only (the catch-up function): the notice and alert channels and the
+    /// Okta API token.
+    OktaCatchup,
 }
 
 /// The secrets of the chat channels.
@@ -95,6 +97,23 @@ pub(super) async fn read_secrets(
             ..Secrets::default()
         });
     }
+    let bot_token = config.notice.slack_bot_token.as_ref();
+    let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
+    let chat = ChatSecrets {
+        slack_bot_token,
+        ..alert_chats
+    };
+    let okta = &config.okta;
+    let okta_api_token = reader
+        .read_if_set(okta.api_token.as_ref(), SecretKind::Single)
+        .await?;
+    if serves == Serves::OktaCatchup {
+        return Ok(Secrets {
+            chat,
+            okta_api_token,
+            ..Secrets::default()
+        });
+    }
     let token = directory_token_source(&config.directory);
     let directory_token = reader.read_if_set(token, SecretKind::Single).await?;
     let kind = match config.auth.mode {
@@ -104,24 +123,15 @@ pub(super) async fn read_secrets(
     let auth_credential = reader
         .read_if_set(config.auth.credential.as_ref(), kind)
         .await?;
-    let bot_token = config.notice.slack_bot_token.as_ref();
-    let slack_bot_token = reader.read_if_set(bot_token, SecretKind::Single).await?;
-    let okta = &config.okta;
     let okta_hook_auth = reader
         .read_if_set(okta.hook_auth.as_ref(), SecretKind::Single)
-        .await?;
-    let okta_api_token = reader
-        .read_if_set(okta.api_token.as_ref(), SecretKind::Single)
         .await?;
     let wso2 = config.wso2_webhook_secret.as_ref();
     let wso2_webhook_secret = reader.read_if_set(wso2, SecretKind::Single).await?;
     Ok(Secrets {
         directory_token,
         auth_credential,
-        chat: ChatSecrets {
-            slack_bot_token,
-            ..alert_chats
-        },
+        chat,
         okta_hook_auth,
         okta_api_token,
         wso2_webhook_secret,
@@ -275,40 +285,6 @@ fn retention(config: &Config) -> Retention {
 
 pub(super) fn authenticator(config: &Config, credential: Option<&SecretString>) -> Authenticator {
     Authenticator::new(config.auth.mode, &config.auth.api_key_header, credential)
-}
-
-/// The Okta route, when its authorization value is set: the hook shares the notifier and the once-per-change
-/// store with the action.
-pub(super) fn okta_route(
-    config: &Config,
-    notifier: &Arc<Notifier>,
-    idempotency: &Idempotency,
-    hook_auth: Option<SecretString>,
-    api_token: Option<SecretString>,
-) -> Result<Option<OktaRoute>, StartupError> {
-    let Some(hook_auth) = hook_auth else {
-        return Ok(None);
-    };
-    let okta = &config.okta;
-    let users = match (&okta.org_url, api_token) {
-        (Some(org), Some(token)) => {
-            let api = OktaUsersApi::new(org.clone(), token, OKTA_API_TIMEOUT)?;
-            Some(Arc::new(api) as Arc<dyn OktaUsers>)
-        }
-        _ => None,
-    };
-    Ok(Some(OktaRoute {
-        hook: OktaHook {
-            notifier: Arc::clone(notifier),
-            idempotency: idempotency.clone(),
-            users,
-            watched: okta.watched.clone(),
-            alerted: okta.alerted.clone(),
-            org: okta.org_url.as_ref().map(|u| u.host().to_owned()),
-            deadline: config.deadline,
-        },
-        auth: Authenticator::new(AuthMode::ApiKey, &okta.auth_header, Some(&hook_auth)),
-    }))
 }
 
 /// The alert queue, when `ALERT_QUEUE_URL` is set.

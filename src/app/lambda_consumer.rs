@@ -30,7 +30,7 @@ pub(super) async fn run(consumer: Arc<AlertConsumer>) -> Result<(), StartupError
 const FALLBACK_BUDGET: Duration = Duration::from_secs(30);
 
 /// The invocation's deadline (epoch milliseconds) as an instant on this clock.
-fn deadline_of(epoch_ms: u64) -> Instant {
+pub(super) fn deadline_of(epoch_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)

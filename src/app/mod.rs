@@ -6,13 +6,16 @@ mod background;
 mod check;
 mod components;
 mod lambda_api;
+mod lambda_catchup;
 mod lambda_consumer;
+mod okta;
 
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, ConfigLoader};
 
 use crate::auth::AuthMode;
+use crate::catchup::Catchup;
 use crate::claims::ClaimSet;
 use crate::config::{Config, FunctionRole};
 use crate::consumer::AlertConsumer;
@@ -47,6 +50,10 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("the Lambda runtime failed: {0}")]
     Lambda(String),
+    #[error(
+        "FUNCTION_ROLE=okta-catchup without the catch-up: set OKTA_CATCHUP_INTERVAL_SECS, OKTA_ORG_URL and OKTA_API_TOKEN"
+    )]
+    CatchupOff,
 }
 
 /// What start-up built for the routes: their state, and beside it what runs in the background.
@@ -91,11 +98,14 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
         }
         None => Arc::new(SendNotices(Arc::clone(&notifier))),
     };
-    // Outside Lambda the same process drains the queue, as the template's second function does.
-    background.consumer = queue.filter(|_| !config.in_lambda).map(|queue| {
-        let consumer = components::consumer(config, &notifier, &idempotency);
-        (consumer, queue)
-    });
+    let token = secrets.okta_api_token.as_ref();
+    // Outside Lambda the same process drains the queue and catches up with Okta, as the template's other
+    // functions do.
+    if !config.in_lambda {
+        background.consumer =
+            queue.map(|queue| (components::consumer(config, &notifier, &idempotency), queue));
+        background.catchup = okta::catchup(config, sdk.as_ref(), &notifier, &idempotency, token)?;
+    }
     let routes = components::Routes {
         wso2: components::wso2_route(
             config,
@@ -104,12 +114,12 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
             pending.as_ref(),
             secrets.wso2_webhook_secret,
         ),
-        okta: components::okta_route(
+        okta: okta::route(
             config,
             &notifier,
             &idempotency,
             secrets.okta_hook_auth,
-            secrets.okta_api_token,
+            token,
         )?,
     };
     let state = AppState {
@@ -144,6 +154,22 @@ pub async fn build_consumer_with(
     log_configuration(config, "(not used by the consumer)".to_owned(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     Ok(components::consumer(config, &notifier, &idempotency))
+}
+
+/// Builds the catch-up from Okta's System Log alone (`FUNCTION_ROLE=okta-catchup`): the notifier, the
+/// once-per-change store shared with the hook, the log's client, the cursor's store.
+pub async fn build_catchup_with(
+    config: &Config,
+    aws: ConfigLoader,
+) -> Result<Arc<Catchup>, StartupError> {
+    let sdk = aws::load(config, aws).await;
+    let secrets = components::read_secrets(config, sdk.as_ref(), Serves::OktaCatchup).await?;
+    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
+    log_configuration(config, "(not used by the catch-up)".to_owned(), &notifier);
+    let idempotency = components::idempotency(config, sdk.as_ref());
+    let token = secrets.okta_api_token.as_ref();
+    okta::catchup(config, sdk.as_ref(), &notifier, &idempotency, token)?
+        .ok_or(StartupError::CatchupOff)
 }
 
 /// Every secret the configuration names, wherever it is kept.
@@ -224,6 +250,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         let consumer = build_consumer_with(&config, loader).await?;
         return lambda_consumer::run(consumer).await;
     }
+    if config.in_lambda && config.queue.role == FunctionRole::OktaCatchup {
+        let loader = aws_config::defaults(BehaviorVersion::latest());
+        let catchup = build_catchup_with(&config, loader).await?;
+        return lambda_catchup::run(catchup).await;
+    }
     let Service {
         state,
         mut background,
@@ -234,6 +265,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         return lambda_api::run(app, Arc::new(config)).await;
     }
     background.consume_until(shutdown_signal());
+    background.catch_up_until(shutdown_signal());
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .map_err(|source| StartupError::Listen {

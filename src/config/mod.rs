@@ -113,7 +113,8 @@ impl Config {
         let serves_http = in_lambda && queue.role == FunctionRole::Api;
         let auth = endpoint::auth(&r, serves_http)?;
         let failure_modes = endpoint::failure_modes(&r)?;
-        let okta = okta::settings(&r)?;
+        let okta = okta::settings(&r, &idempotency, in_lambda)?;
+        rules::catchup_role_needs_interval(queue.role, okta.catchup.is_some())?;
         let table = idempotency.table.as_deref();
         let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
         let wso2_websub_allow_unsubscribe = wso2_webhook::allow_unsubscribe(&r)?;

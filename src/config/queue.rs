@@ -1,5 +1,5 @@
 //! Queued alerts and the consumer: `ALERT_QUEUE_URL`, `ALERT_DIGEST_THRESHOLD`, `ALERT_SEND_RATE`, and
-//! `FUNCTION_ROLE` (which of the template's two functions this process is).
+//! `FUNCTION_ROLE` (which of the template's functions this process is).
 
 use super::ConfigError;
 use super::reader::Reader;
@@ -7,11 +7,13 @@ use super::reader::Reader;
 const DEFAULT_DIGEST_THRESHOLD: usize = 5;
 const DEFAULT_SEND_RATE: u32 = 10;
 
-/// Which function this process is: the HTTP endpoint (the default), or the consumer of the alert queue.
+/// Which function this process is: the HTTP endpoint (the default), the consumer of the alert queue, or the
+/// scheduled catch-up of Okta's System Log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FunctionRole {
     Api,
     AlertConsumer,
+    OktaCatchup,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,7 @@ pub struct QueueSettings {
     pub digest_threshold: usize,
     /// `ALERT_SEND_RATE`: messages a second per channel.
     pub send_rate: u32,
-    /// `FUNCTION_ROLE`: `api` or `alert-consumer`.
+    /// `FUNCTION_ROLE`: `api`, `alert-consumer` or `okta-catchup`.
     pub role: FunctionRole,
 }
 
@@ -53,6 +55,7 @@ pub(super) fn settings(r: &Reader<'_>) -> Result<QueueSettings, ConfigError> {
             &[
                 ("api", FunctionRole::Api),
                 ("alert-consumer", FunctionRole::AlertConsumer),
+                ("okta-catchup", FunctionRole::OktaCatchup),
             ],
         )?,
     })

@@ -4,11 +4,26 @@
 use secrecy::ExposeSecret;
 
 use super::ConfigError;
+use super::FunctionRole;
 use crate::auth::AuthMode;
 use crate::claims::EmailAddress;
 use crate::notify::settings::AlertChannels;
 use crate::notify::settings::NoticeChannels;
 use crate::secrets::SecretSource;
+
+/// The catch-up function does nothing else: without the catch-up turned on it would have nothing to do.
+pub(super) fn catchup_role_needs_interval(
+    role: FunctionRole,
+    catchup_on: bool,
+) -> Result<(), ConfigError> {
+    if role == FunctionRole::OktaCatchup && !catchup_on {
+        return Err(ConfigError::new(
+            "OKTA_CATCHUP_INTERVAL_SECS",
+            "is required with FUNCTION_ROLE=okta-catchup",
+        ));
+    }
+    Ok(())
+}
 
 /// Slack as a channel needs a webhook to post to.
 pub(super) fn slack_needs_webhook(
