@@ -2,9 +2,12 @@
 //! `UserConfigDebugData`, several events per delivery), moto's SES for e-mail, loopback stubs of the Slack Web API
 //! and of Okta's Users API that answer the way the real ones do.
 
+mod catchup;
+mod catchup_shared;
 mod messages;
 mod once;
 mod route;
+pub mod system_log;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -36,6 +36,8 @@ pub struct TestApp {
     pub consumer: Option<Arc<profile_guard::consumer::AlertConsumer>>,
     /// The alert queue, when the configuration has one.
     pub queue: Option<Arc<profile_guard::queue::SqsQueue>>,
+    /// The catch-up from Okta's System Log, when the configuration has one; a test runs it itself.
+    pub catchup: Option<Arc<profile_guard::catchup::Catchup>>,
 }
 
 impl TestApp {
@@ -76,6 +78,7 @@ impl TestApp {
         TestApp {
             consumer,
             queue,
+            catchup: background.catchup(),
             router: router(Arc::new(state)),
         }
     }
