@@ -214,6 +214,7 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         wso2_webhook = config.wso2_webhook_secret.is_some(),
         user_notice_when = ?config.notice.when,
         okta_watched = %config.okta.watched.names().join(","),
+        okta_catchup_interval_secs = config.okta.catchup.map(|c| c.interval.as_secs()),
         in_lambda = config.in_lambda,
         "profile-guard configured"
     );
