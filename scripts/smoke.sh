@@ -14,7 +14,10 @@
 #      compiled twice.
 #   3. The consumer of the alert queue runs the same way, as a second function (FUNCTION_ROLE=alert-consumer, the
 #      environment template.yaml gives ConsumerFunction) under a second emulator.
-#   4. `events::smoke::replay` invokes every events/*.json, WSO2 deliveries issued now: API Gateway events (HTTP API
+#   4. The Okta catch-up runs the same way, as a third function (FUNCTION_ROLE=okta-catchup, the environment
+#      template.yaml gives OktaCatchupFunction), its API token in moto's Secrets Manager (`okta::smoke::setup`) and
+#      its System Log on a loopback port that `okta::smoke::replay` serves after the events' replay.
+#   5. `events::smoke::replay` invokes every events/*.json, WSO2 deliveries issued now: API Gateway events (HTTP API
 #      v2 and REST API v1) on the endpoint, SQS events on the consumer. It compares the answer and the e-mails SES
 #      accepted meanwhile with events/NAME.expected.json: status code, content type and body (or the consumer's
 #      batchItemFailures), and each e-mail's recipients and subject. At the end, all messages together: as many as
@@ -49,7 +52,11 @@ EMULATOR_PID=
 FUNCTION_PID=
 CONSUMER_EMULATOR_PID=
 CONSUMER_PID=
+CATCHUP_EMULATOR_PID=
+CATCHUP_PID=
 cleanup() {
+  stop_pid "$CATCHUP_PID"
+  stop_pid "$CATCHUP_EMULATOR_PID"
   stop_pid "$CONSUMER_PID"
   stop_pid "$CONSUMER_EMULATOR_PID"
   stop_pid "$FUNCTION_PID"
@@ -62,7 +69,7 @@ trap 'exit 130' INT TERM
 
 fail_start() {
   echo "error: $1" >&2
-  for log in function-emulator function consumer-emulator consumer; do
+  for log in function-emulator function consumer-emulator consumer catchup-emulator catchup; do
     if [ -s "$TMP/$log.log" ]; then
       echo "--- last lines of the $log:" >&2
       tail -n 40 "$TMP/$log.log" >&2
@@ -79,9 +86,12 @@ export SMOKE_MOTO=$MOTO SMOKE_SENDER=$SENDER SMOKE_TEAM=$RECIPIENT SMOKE_TABLE=$
   SMOKE_FUNCTION_ENV=$TMP/samples.env
 # rust_step NAME: one of the ignored tests of tests/it/events/smoke.rs, from the integration test build.
 rust_step() {
-  RUST_BACKTRACE=0 cargo test --quiet --test it "events::smoke::$1" -- --ignored --exact --nocapture
+  local step=$1
+  case "$step" in *::*) ;; *) step=events::smoke::$step ;; esac
+  RUST_BACKTRACE=0 cargo test --quiet --test it "$step" -- --ignored --exact --nocapture
 }
 rust_step setup >"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; fail_start "could not set up moto"; }
+rust_step okta::smoke::setup >>"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; fail_start "could not set up moto"; }
 
 # start_function NAME TEMPLATE_ASSIGNMENTS...: a runtime emulator on a free port and the debug binary under it, with
 # the environment template.yaml gives that function, then what Lambda itself provides, every AWS endpoint on moto.
@@ -126,6 +136,12 @@ PORT=$STARTED_PORT EMULATOR_PID=$STARTED_EMULATOR FUNCTION_PID=$STARTED_FUNCTION
 start_function consumer @Function=ConsumerFunction AlertSender="$SENDER" SecurityTeamEmails="$RECIPIENT" \
   IDEMPOTENCY_TABLE="$TABLE"
 CONSUMER_PORT=$STARTED_PORT CONSUMER_EMULATOR_PID=$STARTED_EMULATOR CONSUMER_PID=$STARTED_FUNCTION
+# The Okta catch-up, reading the System Log okta::smoke::replay serves on OKTA_LOG_PORT.
+OKTA_LOG_PORT=$("$PY" "$HELPER" free-port)
+start_function catchup @Function=OktaCatchupFunction AlertSender="$SENDER" SecurityTeamEmails="$RECIPIENT" \
+  IDEMPOTENCY_TABLE="$TABLE" OktaCatchupIntervalSecs=300 OktaOrgUrl="http://127.0.0.1:$OKTA_LOG_PORT" \
+  OktaApiTokenSecretArn=profile-guard/okta-api-token
+CATCHUP_PORT=$STARTED_PORT CATCHUP_EMULATOR_PID=$STARTED_EMULATOR CATCHUP_PID=$STARTED_FUNCTION
 echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime APIs on 127.0.0.1:$PORT (endpoint) and" \
   "127.0.0.1:$CONSUMER_PORT (consumer), function $FUNCTION"
 
@@ -133,12 +149,16 @@ echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime APIs on 127.0
 SMOKE_ENDPOINT=http://127.0.0.1:$PORT SMOKE_CONSUMER=http://127.0.0.1:$CONSUMER_PORT rust_step replay \
   2>"$TMP/replay.err" | grep -E '^(PASS|FAIL|  |[0-9]+ passed)'
 status=${PIPESTATUS[0]}
+# The scheduled event, on the catch-up function.
+SMOKE_CATCHUP=http://127.0.0.1:$CATCHUP_PORT SMOKE_OKTA_LOG_PORT=$OKTA_LOG_PORT rust_step okta::smoke::replay \
+  2>>"$TMP/replay.err" | grep -E '^(PASS|FAIL)'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAIL okta-catchup (see below)"; status=1; }
 if [ "$status" -ne 0 ]; then
   grep -v '^$' "$TMP/replay.err" | grep -v '^error: test failed' | tail -n 20 >&2
   echo "--- audit lines from the functions:"
-  grep -h '"profile_guard::audit"' "$TMP/function.log" "$TMP/consumer.log" | tail -n 20
+  grep -h '"profile_guard::audit"' "$TMP/function.log" "$TMP/consumer.log" "$TMP/catchup.log" | tail -n 20
   for process in "function:$FUNCTION_PID" "consumer:$CONSUMER_PID" "function-emulator:$EMULATOR_PID" \
-    "consumer-emulator:$CONSUMER_EMULATOR_PID"; do
+    "consumer-emulator:$CONSUMER_EMULATOR_PID" "catchup:$CATCHUP_PID" "catchup-emulator:$CATCHUP_EMULATOR_PID"; do
     kill -0 "${process#*:}" 2>/dev/null || fail_start "the ${process%%:*} exited"
   done
 fi

@@ -7,6 +7,7 @@ mod catchup_shared;
 mod messages;
 mod once;
 mod route;
+mod smoke;
 pub mod system_log;
 
 use axum::body::Body;
