@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run check test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
+.PHONY: help run okta-log-stub check test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
 
 # The settings `make configure` wrote for this machine, when there are any: `make run` and `make check` use them.
 LOCAL_ENV = set -a; if [ -f .env ]; then . ./.env; fi; set +a
@@ -25,6 +25,9 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -w '%{http_code}\\n' -H 'authorization: $${OKTA_HOOK_AUTH:-local-okta-secret}' -H 'content-type: application/json' --data @events/bodies/okta-self-change.json http://127.0.0.1:3000/hooks/okta"
 	$(LOCAL_ENV); OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" "$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
+
+okta-log-stub: ## a loopback Okta System Log (127.0.0.1:9009) with two missed changes, for make run's catch-up
+	OKTA_LOG_PORT=$${OKTA_LOG_PORT:-9009} cargo test --test it okta::smoke::serve -- --ignored --exact --nocapture
 
 check: ## try each configured dependency once, changing nothing (the environment, and .env when present); exit 1 when one fails
 	cargo build --bin profile-guard

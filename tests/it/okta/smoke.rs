@@ -7,6 +7,8 @@
 //! - `SMOKE_OKTA_LOG_PORT`: the loopback port the function reads the System Log on;
 //! - `SMOKE_CATCHUP`: the runtime emulator the catch-up function runs under;
 //! - `INVOKE_TIMEOUT`: seconds per invoke (60 unless set).
+//!
+//! `serve` is the same System Log for `make run` (`make okta-log-stub`).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -14,8 +16,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::catchup::logged;
-use super::fresh;
-use super::system_log::{SystemLogStub, TOKEN};
+use super::system_log::{SystemLogStub, TOKEN, ago};
+use super::{admin, emily, fresh, profile_event};
 use crate::support::{held_mail, repo_file, sdk_for};
 
 /// The secret the template's `OktaApiTokenSecretArn` names in the replay.
@@ -125,4 +127,32 @@ async fn invoke(event: &str) -> Value {
         .expect("its answer reads");
     serde_json::from_slice(&answer)
         .unwrap_or_else(|e| panic!("not an answer ({e}): {}", String::from_utf8_lossy(&answer)))
+}
+
+/// A System Log on `127.0.0.1:$OKTA_LOG_PORT` (9009) holding two changes the hook never delivered, until stopped:
+/// `make run` with `OKTA_ORG_URL` pointing at it catches them up.
+#[tokio::test]
+#[ignore = "run by make okta-log-stub, until stopped"]
+async fn serve() {
+    let port: u16 = std::env::var("OKTA_LOG_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(9009);
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("the port is free");
+    let server = wiremock::MockServer::builder()
+        .listener(listener)
+        .start()
+        .await;
+    let stub = SystemLogStub::on(server, 100).await;
+    stub.log([
+        profile_event(&fresh(), &ago(900), emily(), "mobilePhone"),
+        profile_event(&fresh(), &ago(600), admin(), "email,primaryPhone"),
+    ]);
+    println!(
+        "Okta's System Log on http://127.0.0.1:{port}, two profile changes of emily@example.com; in another shell:"
+    );
+    println!(
+        "  OKTA_ORG_URL=http://127.0.0.1:{port} OKTA_API_TOKEN={TOKEN} OKTA_CATCHUP_INTERVAL_SECS=30 make run"
+    );
+    std::future::pending::<()>().await;
 }
