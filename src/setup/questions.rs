@@ -94,26 +94,26 @@ const ARCHITECTURE: Ask = ask(
     Shape::OneOf(&["arm64", "x86_64"]),
 );
 
+const AUTH_MODE: Ask = ask(
+    "AuthMode",
+    "AUTH_MODE",
+    "How WSO2 authenticates calls to the action route (as in the action's settings): basic, bearer or api-key",
+    Some("bearer"),
+    Shape::OneOf(&["basic", "bearer", "api-key"]),
+);
+
+const AUTH_CREDENTIAL: Ask = ask(
+    "AuthCredentialSecretArn",
+    "AUTH_CREDENTIAL_SECRET",
+    "ARN of the secret holding that credential",
+    None,
+    Shape::SecretArn,
+);
+
 /// The settings `scenario` needs, in the order they are asked.
 pub fn settings_for(scenario: &Scenario) -> Vec<Ask> {
     // The action's route is deployed whatever the sources, so its caller authentication is always asked.
-    let mut asks = vec![
-        ARCHITECTURE,
-        ask(
-            "AuthMode",
-            "AUTH_MODE",
-            "How WSO2 authenticates calls to the action route (as in the action's settings): basic, bearer or api-key",
-            Some("bearer"),
-            Shape::OneOf(&["basic", "bearer", "api-key"]),
-        ),
-        ask(
-            "AuthCredentialSecretArn",
-            "AUTH_CREDENTIAL_SECRET",
-            "ARN of the secret holding that credential",
-            None,
-            Shape::SecretArn,
-        ),
-    ];
+    let mut asks = vec![ARCHITECTURE, AUTH_MODE, AUTH_CREDENTIAL];
     if scenario.email() {
         asks.push(ask(
             "AlertSender",
