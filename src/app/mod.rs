@@ -1,5 +1,6 @@
 //! Start-up: reads secrets, builds the clients once from the configuration and serves the router, inside Lambda
-//! or on a local socket. Beyond reading configured secrets, start-up does no network I/O.
+//! or on a local socket. Beyond reading configured secrets (and, with `AUTH_MODE=jwt`, the signing keys),
+//! start-up does no network I/O.
 
 mod aws;
 mod components;
@@ -27,6 +28,8 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    Jwks(#[from] crate::auth::JwksError),
     #[error("could not listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -94,7 +97,7 @@ pub async fn build_state_with(
                 .clone()
                 .map(|q| Arc::new(BatchingQueue::new(q)) as Arc<dyn AlertQueue>),
         },
-        auth: components::authenticator(config, secrets.auth_credential.as_ref()),
+        auth: components::authenticator(config, secrets.auth_credential.as_ref()).await?,
         max_body_bytes: config.limits.max_body_bytes,
         okta,
         wso2,
