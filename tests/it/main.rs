@@ -2,6 +2,7 @@
 //! (moto's server), every `events/` file replayed, and WSO2's conformance data checked.
 
 mod auth;
+mod auth_jwt;
 mod changes;
 mod channel_limits;
 mod conformance;

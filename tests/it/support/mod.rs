@@ -12,9 +12,11 @@ use profile_guard::{Config, build_state_with, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod jwks;
 mod logs;
 mod moto;
 
+pub use jwks::{JwksServer, TestKey};
 pub use logs::{Captured, capture};
 pub use moto::{SentMail, SesScope, moto, moto_sdk, sqs_queue};
 
