@@ -187,7 +187,7 @@ def template_env(template, *assignments):
             return {tag: value}
         return construct
 
-    for tag in ("Ref", "Sub", "If", "Not", "Equals", "GetAtt", "Join", "Select", "Split", "FindInMap"):
+    for tag in ("Ref", "Sub", "If", "Not", "And", "Or", "Equals", "GetAtt", "Join", "Select", "Split", "FindInMap"):
         Loader.add_constructor(f"!{tag}", intrinsic(tag))
     with open(template) as f:
         doc = yaml.load(f, Loader=Loader)
