@@ -71,6 +71,8 @@ pub struct Audit {
     pub idempotency_store: Option<StoreState>,
     pub failure_mode: Option<FailureMode>,
     pub detail: Option<String>,
+    /// Why a bearer token was refused (`AUTH_MODE=jwt`): the caller only learns that it was.
+    pub token_problem: Option<&'static str>,
 }
 
 /// A list shown as one comma-separated field, without building the string first.
@@ -147,6 +149,7 @@ impl Audit {
             reason = response.reason(),
             http_status = response.http_status(),
             detail = self.detail.as_deref(),
+            token_problem = self.token_problem,
             total_ms = (total_ms * 1000.0).round() / 1000.0,
             "decision"
         );

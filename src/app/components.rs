@@ -7,7 +7,7 @@ use secrecy::SecretString;
 
 use super::StartupError;
 use super::aws::sdk_client;
-use crate::auth::{AuthMode, Authenticator, WebhookSignature};
+use crate::auth::{AuthMode, Authenticator, CallerAuth, JwtAuthenticator, WebhookSignature};
 use crate::config::Config;
 use crate::consumer::AlertConsumer;
 use crate::directory::{self, Directory, DirectorySettings};
@@ -283,8 +283,19 @@ fn retention(config: &Config) -> Retention {
     }
 }
 
-pub(super) fn authenticator(config: &Config, credential: Option<&SecretString>) -> Authenticator {
-    Authenticator::new(config.auth.mode, &config.auth.api_key_header, credential)
+/// The action's caller check. With `AUTH_MODE=jwt` the signing keys are read now: without them start-up fails.
+pub(super) async fn authenticator(
+    config: &Config,
+    credential: Option<&SecretString>,
+) -> Result<CallerAuth, StartupError> {
+    Ok(match &config.auth.jwt {
+        Some(jwt) => CallerAuth::Jwt(Box::new(JwtAuthenticator::start(jwt).await?)),
+        None => CallerAuth::Static(Authenticator::new(
+            config.auth.mode,
+            &config.auth.api_key_header,
+            credential,
+        )),
+    })
 }
 
 /// The alert queue, when `ALERT_QUEUE_URL` is set.

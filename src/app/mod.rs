@@ -1,5 +1,6 @@
 //! Start-up: reads secrets, builds the clients once from the configuration and serves the router, inside Lambda
-//! or on a local socket. Beyond reading configured secrets, start-up does no network I/O.
+//! or on a local socket. Beyond reading configured secrets (and, with `AUTH_MODE=jwt`, the signing keys),
+//! start-up does no network I/O.
 
 mod aws;
 mod background;
@@ -41,6 +42,8 @@ pub enum StartupError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error(transparent)]
+    Jwks(#[from] crate::auth::JwksError),
     #[error("could not listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -134,7 +137,7 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
             alerts,
             notices,
         },
-        auth: components::authenticator(config, secrets.auth_credential.as_ref()),
+        auth: components::authenticator(config, secrets.auth_credential.as_ref()).await?,
         max_body_bytes: config.limits.max_body_bytes,
         okta: routes.okta,
         wso2: routes.wso2,

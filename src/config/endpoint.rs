@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 
 use super::reader::Reader;
 use super::{ConfigError, rules};
-use crate::auth::{ApiKeyHeader, AuthMode, AuthSettings};
+use crate::auth::{ApiKeyHeader, AuthMode, AuthSettings, JwksUrl, JwtSettings, RequiredScope};
 use crate::policy::{FailureModes, Limits};
 use crate::secrets::{SecretKind, SecretSource, parse_secret};
 
@@ -61,7 +61,7 @@ pub(super) fn deadline(r: &Reader<'_>) -> Result<Duration, ConfigError> {
     Ok(Duration::from_millis(ms))
 }
 
-/// `AUTH_MODE`, `AUTH_CREDENTIAL` / `AUTH_CREDENTIAL_SECRET`, `AUTH_API_KEY_HEADER`.
+/// `AUTH_MODE`, `AUTH_CREDENTIAL` / `AUTH_CREDENTIAL_SECRET`, `AUTH_API_KEY_HEADER`, and the token settings.
 pub(super) fn auth(r: &Reader<'_>, in_lambda: bool) -> Result<AuthSettings, ConfigError> {
     let mode = r.choice(
         "AUTH_MODE",
@@ -71,9 +71,11 @@ pub(super) fn auth(r: &Reader<'_>, in_lambda: bool) -> Result<AuthSettings, Conf
             ("basic", AuthMode::Basic),
             ("bearer", AuthMode::Bearer),
             ("api-key", AuthMode::ApiKey),
+            ("jwt", AuthMode::Jwt),
         ],
     )?;
     let credential = inline_json(mode, r.secret("AUTH_CREDENTIAL", "AUTH_CREDENTIAL_SECRET")?)?;
+    rules::jwt_takes_no_credential(mode, credential.as_ref())?;
     rules::auth_mode_needs_credential(mode, credential.as_ref())?;
     rules::lambda_needs_auth_mode(in_lambda, r.is_set("AUTH_MODE"))?;
     rules::basic_credential_is_a_pair(mode, credential.as_ref())?;
@@ -84,7 +86,53 @@ pub(super) fn auth(r: &Reader<'_>, in_lambda: bool) -> Result<AuthSettings, Conf
         mode,
         api_key_header,
         credential,
+        jwt: jwt(r, mode)?,
     })
+}
+
+/// `AUTH_JWKS_URL`, `AUTH_ISSUER`, `AUTH_AUDIENCE` (all three required with `AUTH_MODE=jwt`) and
+/// `AUTH_REQUIRED_SCOPE`.
+fn jwt(r: &Reader<'_>, mode: AuthMode) -> Result<Option<JwtSettings>, ConfigError> {
+    let jwks_url = r.parsed("AUTH_JWKS_URL", JwksUrl::parse)?;
+    let issuer = r.get("AUTH_ISSUER");
+    let audience = r.get("AUTH_AUDIENCE");
+    let required_scope = r.parsed("AUTH_REQUIRED_SCOPE", RequiredScope::parse)?;
+    rules::token_settings_need_jwt_mode(
+        mode,
+        &[
+            ("AUTH_JWKS_URL", jwks_url.is_some()),
+            ("AUTH_ISSUER", issuer.is_some()),
+            ("AUTH_AUDIENCE", audience.is_some()),
+            ("AUTH_REQUIRED_SCOPE", required_scope.is_some()),
+        ],
+    )?;
+    if mode != AuthMode::Jwt {
+        return Ok(None);
+    }
+    let required = |var: &'static str, what: &str| {
+        ConfigError::new(var, format!("is required with AUTH_MODE=jwt: {what}"))
+    };
+    Ok(Some(JwtSettings {
+        jwks_url: jwks_url.ok_or_else(|| {
+            required(
+                "AUTH_JWKS_URL",
+                "the identity server's JWKS endpoint (WSO2 IS: https://<host>/oauth2/jwks)",
+            )
+        })?,
+        issuer: issuer.ok_or_else(|| {
+            required(
+                "AUTH_ISSUER",
+                "the tokens' iss claim, exactly (WSO2 IS: https://<host>/oauth2/token)",
+            )
+        })?,
+        audience: audience.ok_or_else(|| {
+            required(
+                "AUTH_AUDIENCE",
+                "a value the tokens' aud claim holds (WSO2: the client ID of the application they are issued to)",
+            )
+        })?,
+        required_scope,
+    }))
 }
 
 /// An inline `AUTH_CREDENTIAL` given as JSON (`{"username": …, "password": …}`, `{"token": …}`) is read as the same
@@ -94,7 +142,8 @@ fn inline_json(
     credential: Option<SecretSource>,
 ) -> Result<Option<SecretSource>, ConfigError> {
     let kind = match mode {
-        AuthMode::None => return Ok(credential),
+        // No credential is read for these; `jwt` refuses one outright.
+        AuthMode::None | AuthMode::Jwt => return Ok(credential),
         AuthMode::Basic => SecretKind::BasicCredential,
         AuthMode::Bearer | AuthMode::ApiKey => SecretKind::Single,
     };

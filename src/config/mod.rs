@@ -409,6 +409,83 @@ mod tests {
     }
 
     #[test]
+    fn jwt_mode_needs_its_keys_issuer_and_audience() {
+        let jwt = [
+            ("AUTH_MODE", "jwt"),
+            ("AUTH_JWKS_URL", "https://is.example.com/oauth2/jwks"),
+            ("AUTH_ISSUER", "https://is.example.com/oauth2/token"),
+            ("AUTH_AUDIENCE", "client-7"),
+        ];
+        let c = config(&jwt).unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Jwt);
+        let settings = c.auth.jwt.expect("token settings");
+        assert_eq!(settings.issuer, "https://is.example.com/oauth2/token");
+        assert_eq!(settings.audience, "client-7");
+        assert_eq!(settings.required_scope, None);
+        assert!(config(&[]).unwrap().auth.jwt.is_none());
+        for missing in ["AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"] {
+            let vars: Vec<_> = jwt.iter().filter(|(k, _)| *k != missing).copied().collect();
+            let err = config(&vars).unwrap_err();
+            assert_eq!(err.var, missing);
+            assert!(
+                err.problem.starts_with("is required with AUTH_MODE=jwt: "),
+                "{err}"
+            );
+        }
+        let with = |extra: (&'static str, &'static str)| {
+            let mut vars = jwt.to_vec();
+            vars.retain(|(k, _)| *k != extra.0);
+            vars.push(extra);
+            config(&vars)
+        };
+        let scoped = with(("AUTH_REQUIRED_SCOPE", "profile-guard:call")).unwrap();
+        assert!(scoped.auth.jwt.unwrap().required_scope.is_some());
+        for (var, value) in [
+            ("AUTH_REQUIRED_SCOPE", "openid profile-guard:call"),
+            ("AUTH_JWKS_URL", "http://is.example.com/oauth2/jwks"),
+            ("AUTH_CREDENTIAL", "tok-1"),
+            (
+                "AUTH_CREDENTIAL_SECRET",
+                "arn:aws:secretsmanager:eu-west-1:1:secret:pg",
+            ),
+        ] {
+            assert_eq!(with((var, value)).unwrap_err().var, var, "{var}={value}");
+        }
+        let lambda = [
+            ("AWS_LAMBDA_RUNTIME_API", "x"),
+            ("SECURITY_TEAM_EMAILS", "sec@example.com"),
+            ("ALERT_SENDER", "guard@example.com"),
+            ("AWS_REGION", "eu-west-1"),
+        ];
+        assert!(config(&[jwt.as_slice(), &lambda].concat()).is_ok());
+    }
+
+    #[test]
+    fn token_settings_without_jwt_mode_are_refused() {
+        let bearer = [("AUTH_MODE", "bearer"), ("AUTH_CREDENTIAL", "tok-1")];
+        for var in [
+            "AUTH_JWKS_URL",
+            "AUTH_ISSUER",
+            "AUTH_AUDIENCE",
+            "AUTH_REQUIRED_SCOPE",
+        ] {
+            let value = if var == "AUTH_JWKS_URL" {
+                "https://is.example.com/oauth2/jwks"
+            } else {
+                "x"
+            };
+            for base in [&bearer[..], &[]] {
+                let err = config(&[base, &[(var, value)]].concat()).unwrap_err();
+                assert_eq!(err.var, var);
+                assert_eq!(
+                    err.problem,
+                    "is used only with AUTH_MODE=jwt; set AUTH_MODE=jwt or unset it"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn an_invalid_api_key_header_is_refused_at_start_up() {
         let c = config(&[("AUTH_API_KEY_HEADER", "X-Api-Key")]).unwrap();
         assert_eq!(c.auth.api_key_header.as_str(), "x-api-key");

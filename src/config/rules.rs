@@ -125,12 +125,12 @@ pub(super) fn lambda_needs_sender(
     Ok(())
 }
 
-/// Every mode but `none` compares against a credential.
+/// Every mode but `none` and `jwt` compares against a credential.
 pub(super) fn auth_mode_needs_credential(
     mode: AuthMode,
     credential: Option<&SecretSource>,
 ) -> Result<(), ConfigError> {
-    if mode != AuthMode::None && credential.is_none() {
+    if !matches!(mode, AuthMode::None | AuthMode::Jwt) && credential.is_none() {
         return Err(ConfigError::new(
             "AUTH_CREDENTIAL",
             "is required with AUTH_MODE basic, bearer or api-key (or set AUTH_CREDENTIAL_SECRET)",
@@ -144,11 +144,44 @@ pub(super) fn lambda_needs_auth_mode(in_lambda: bool, mode_set: bool) -> Result<
     if in_lambda && !mode_set {
         return Err(ConfigError::new(
             "AUTH_MODE",
-            "is required in Lambda: basic, bearer or api-key with AUTH_CREDENTIAL_SECRET, \
-             or none to accept unauthenticated calls deliberately",
+            "is required in Lambda: basic, bearer or api-key with AUTH_CREDENTIAL_SECRET, jwt with \
+             AUTH_JWKS_URL, or none to accept unauthenticated calls deliberately",
         ));
     }
     Ok(())
+}
+
+/// With `AUTH_MODE=jwt` a static credential would be a second, unused way in: refused rather than ignored.
+pub(super) fn jwt_takes_no_credential(
+    mode: AuthMode,
+    credential: Option<&SecretSource>,
+) -> Result<(), ConfigError> {
+    let var = match credential {
+        Some(SecretSource::Inline(_)) => "AUTH_CREDENTIAL",
+        Some(SecretSource::SecretsManager { var, .. }) => var,
+        None => return Ok(()),
+    };
+    if mode == AuthMode::Jwt {
+        return Err(ConfigError::new(
+            var,
+            "is not used with AUTH_MODE=jwt: tokens are checked against the keys at AUTH_JWKS_URL; unset it",
+        ));
+    }
+    Ok(())
+}
+
+/// The token settings belong to `AUTH_MODE=jwt`: set with another mode they would be silently ignored.
+pub(super) fn token_settings_need_jwt_mode(
+    mode: AuthMode,
+    set: &[(&'static str, bool)],
+) -> Result<(), ConfigError> {
+    match set.iter().find(|(_, is_set)| *is_set) {
+        Some((var, _)) if mode != AuthMode::Jwt => Err(ConfigError::new(
+            var,
+            "is used only with AUTH_MODE=jwt; set AUTH_MODE=jwt or unset it",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A basic credential given inline must be `user:password` (a stored one is checked when it is read).

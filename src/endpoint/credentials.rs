@@ -15,7 +15,7 @@ pub(super) async fn require_credentials(
     request: Request,
     next: Next,
 ) -> Response {
-    match state.auth.check(request.headers()) {
+    match state.auth.check(request.headers()).await {
         Ok(()) => next.run(request).await,
         Err(failure) => Refusal::of(Refused::Credentials(failure), &request).into_response(),
     }

@@ -23,7 +23,7 @@ use lambda_http::request::RequestContext;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::action::ActionResponse;
-use crate::auth::Authenticator;
+use crate::auth::CallerAuth;
 use crate::pipeline::Pipeline;
 
 use call::ActionCall;
@@ -41,7 +41,7 @@ const STAGED_PATH: &str = "/{stage}/pre-update-profile";
 /// Shared state of the router.
 pub struct AppState {
     pub pipeline: Pipeline,
-    pub auth: Authenticator,
+    pub auth: CallerAuth,
     pub max_body_bytes: usize,
     /// `/hooks/okta`, when `OKTA_HOOK_AUTH` is set.
     pub okta: Option<OktaRoute>,

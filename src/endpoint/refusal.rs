@@ -73,7 +73,10 @@ impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let body_limit = |limit: usize| format!("body limit {limit} bytes");
         match self.why {
-            Refused::Credentials(failure) => self.answer(policy::UNAUTHORIZED, failure.as_str()),
+            Refused::Credentials(failure) => {
+                let problem = failure.token_problem().map(|p| p.as_str());
+                self.answer_with(policy::UNAUTHORIZED, failure.as_str(), problem)
+            }
             Refused::ContentType => {
                 self.answer(policy::UNSUPPORTED_CONTENT_TYPE, "content type is not JSON")
             }
@@ -117,8 +120,19 @@ impl IntoResponse for Refusal {
 impl Refusal {
     /// One of the contract's answers, with the audit line every decision has.
     fn answer(&self, answer: ActionResponse, detail: &str) -> Response {
+        self.answer_with(answer, detail, None)
+    }
+
+    /// As `answer`, with why a bearer token was refused.
+    fn answer_with(
+        &self,
+        answer: ActionResponse,
+        detail: &str,
+        token_problem: Option<&'static str>,
+    ) -> Response {
         let mut audit = Audit::new(self.call.fallback_request_id());
         audit.detail = Some(detail.to_owned());
+        audit.token_problem = token_problem;
         audit.emit(&answer, self.arrived);
         into_response(&answer)
     }

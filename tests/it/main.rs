@@ -2,6 +2,7 @@
 //! (moto's server), every `events/` file replayed, WSO2's conformance data checked, and the code's shape.
 
 mod auth;
+mod auth_jwt;
 mod changes;
 mod channel_limits;
 mod check;

@@ -13,9 +13,11 @@ use profile_guard::{Config, Service, build_consumer_with, build_with, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
+mod jwks;
 mod logs;
 mod moto;
 
+pub use jwks::{JwksServer, TestKey};
 pub use logs::{Captured, capture};
 pub use moto::{
     HeldMail, ONCE_PER_CHANGE_KEY, ONCE_PER_CHANGE_TTL, SentMail, SesScope,

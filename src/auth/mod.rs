@@ -1,5 +1,13 @@
-//! Authentication of the caller, in the four modes the WSO2 Console offers. Credentials are compared in constant
-//! time (over SHA-256 digests, so neither content nor length leaks through timing).
+//! Authentication of the caller, in the modes the WSO2 Console offers: a static credential (basic, bearer, API
+//! key) compared in constant time (over SHA-256 digests, so neither content nor length leaks through timing), or
+//! an OAuth2 access token checked as a JWT (`jwt`).
+
+mod jwks;
+mod jwt;
+mod token;
+
+pub use jwt::{JwksError, JwksUrl, JwtAuthenticator, JwtSettings, RequiredScope};
+pub use token::TokenProblem;
 
 use axum::http::{HeaderMap, HeaderName, header};
 use base64::Engine;
@@ -17,6 +25,8 @@ pub enum AuthMode {
     Basic,
     Bearer,
     ApiKey,
+    /// An OAuth2 access token, checked as a JWT against the identity server's keys.
+    Jwt,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +35,8 @@ pub struct AuthSettings {
     pub api_key_header: ApiKeyHeader,
     /// `AUTH_CREDENTIAL` / `AUTH_CREDENTIAL_SECRET`: the key, the token, or `user:password`.
     pub credential: Option<SecretSource>,
+    /// With `AUTH_MODE=jwt`: what tokens are checked against.
+    pub jwt: Option<JwtSettings>,
 }
 
 /// `AUTH_API_KEY_HEADER` (default `api-key`): the header that carries the key with `AUTH_MODE=api-key`.
@@ -66,6 +78,9 @@ pub enum AuthFailure {
     Missing,
     Malformed,
     Wrong,
+    /// A bearer token that is not a valid JWT for this service: a wrong credential, with the reason kept for the
+    /// audit line. An opaque token is one of these.
+    Token(TokenProblem),
 }
 
 impl AuthFailure {
@@ -73,7 +88,31 @@ impl AuthFailure {
         match self {
             AuthFailure::Missing => "credentials_missing",
             AuthFailure::Malformed => "credentials_malformed",
-            AuthFailure::Wrong => "credentials_wrong",
+            AuthFailure::Wrong | AuthFailure::Token(_) => "credentials_wrong",
+        }
+    }
+
+    /// Why a token was refused, when it was one.
+    pub fn token_problem(self) -> Option<TokenProblem> {
+        match self {
+            AuthFailure::Token(problem) => Some(problem),
+            _ => None,
+        }
+    }
+}
+
+/// How the action's caller is checked: a static credential, or an OAuth2 access token.
+pub enum CallerAuth {
+    Static(Authenticator),
+    /// Boxed: it holds the key set and per-algorithm checks, many times a static credential's size.
+    Jwt(Box<JwtAuthenticator>),
+}
+
+impl CallerAuth {
+    pub async fn check(&self, headers: &HeaderMap) -> Result<(), AuthFailure> {
+        match self {
+            CallerAuth::Static(credential) => credential.check(headers),
+            CallerAuth::Jwt(token) => token.check(headers).await,
         }
     }
 }
@@ -117,6 +156,8 @@ impl Authenticator {
                 value.as_bytes().to_vec()
             }
             AuthMode::Bearer => scheme_value(headers, "bearer")?.as_bytes().to_vec(),
+            // A token is never compared as a static value: only `JwtAuthenticator` checks one.
+            AuthMode::Jwt => return Err(AuthFailure::Wrong),
             AuthMode::Basic => base64::engine::general_purpose::STANDARD
                 .decode(scheme_value(headers, "basic")?)
                 .map_err(|_| AuthFailure::Malformed)?,
