@@ -21,6 +21,7 @@ pub mod pending;
 pub mod pipeline;
 pub mod policy;
 pub mod queue;
+pub mod report;
 pub mod secrets;
 pub mod telemetry;
 pub mod text;

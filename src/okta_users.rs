@@ -41,6 +41,11 @@ impl OrgUrl {
         self.0.host_str().unwrap_or("")
     }
 
+    /// The org's base URL, for the other Okta APIs called.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
     fn user(&self, id: &str) -> String {
         let base = self.0.as_str().trim_end_matches('/');
         format!(

@@ -21,7 +21,7 @@ use crate::notify::channels::{
     ChatSender, DirectMessenger, EmailTransport, LogOutbox, Outbox, SesOutbox,
 };
 use crate::notify::settings::{NoticeWhen, WebhookUrl};
-use crate::notify::{self, Notifier, NotifierParts};
+use crate::notify::{self, Notifier, NotifierParts, ReportLinks};
 use crate::okta_users::{OktaUsers, OktaUsersApi};
 use crate::pending::{DynamoPending, MemoryPending, Pending, PendingStore};
 use crate::queue::SqsQueue;
@@ -59,6 +59,7 @@ pub(super) struct Secrets {
     pub okta_hook_auth: Option<SecretString>,
     pub okta_api_token: Option<SecretString>,
     pub wso2_webhook_secret: Option<SecretString>,
+    pub report: super::reports::ReportSecrets,
 }
 
 /// The hook routes, each on when its secret is set.
@@ -115,6 +116,7 @@ pub(super) async fn read_secrets(
         .await?;
     let wso2 = config.wso2_webhook_secret.as_ref();
     let wso2_webhook_secret = reader.read_if_set(wso2, SecretKind::Single).await?;
+    let report = super::reports::read_secrets(&reader, config).await?;
     Ok(Secrets {
         directory_token,
         auth_credential,
@@ -125,6 +127,7 @@ pub(super) async fn read_secrets(
         okta_hook_auth,
         okta_api_token,
         wso2_webhook_secret,
+        report,
     })
 }
 
@@ -161,11 +164,13 @@ pub(super) fn directory(
     Ok(Arc::from(directory::from_config(&config.directory, token)?))
 }
 
-/// Who hears of a change, and through what: e-mail (SES or the log outbox), Slack, the templates.
+/// Who hears of a change, and through what: e-mail (SES or the log outbox), Slack, the templates, and the report
+/// link in every notice when reports are on.
 pub(super) fn notifier(
     config: &Config,
     sdk: Option<&SdkConfig>,
     secrets: ChatSecrets,
+    links: Option<Arc<dyn ReportLinks>>,
 ) -> Result<Notifier, StartupError> {
     let ChatSecrets {
         slack_webhook: webhook,
@@ -205,6 +210,7 @@ pub(super) fn notifier(
         values: config.alert.values,
         notice: config.notice.clone(),
         templates: Arc::new(notify::load_templates(config.template_dir.as_deref())?),
+        links,
     }))
 }
 

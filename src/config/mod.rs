@@ -15,6 +15,7 @@ mod notice;
 mod okta;
 mod queue;
 mod reader;
+mod report;
 mod rules;
 mod wso2_webhook;
 
@@ -34,6 +35,7 @@ use crate::notify::channels::EmailTransport;
 use crate::notify::settings::AlertSettings;
 use crate::notify::settings::NoticeSettings;
 use crate::policy::{FailureModes, Limits};
+use crate::report::ReportSettings;
 use crate::secrets::SecretSource;
 use reader::Reader;
 
@@ -80,6 +82,8 @@ pub struct Config {
     pub wso2_websub_allow_unsubscribe: bool,
     /// Queued alerts and the consumer.
     pub queue: QueueSettings,
+    /// "This wasn't me" links in notices, on when `REPORT_URL_BASE` and `REPORT_LINK_SECRET` are set.
+    pub report: Option<ReportSettings>,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
     pub template_dir: Option<PathBuf>,
     pub aws: AwsSettings,
@@ -112,6 +116,7 @@ impl Config {
         let auth = endpoint::auth(&r, serves_http)?;
         let failure_modes = endpoint::failure_modes(&r)?;
         let okta = okta::settings(&r)?;
+        let report = report::settings(&r, &okta)?;
         let table = idempotency.table.as_deref();
         let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
         let wso2_websub_allow_unsubscribe = wso2_webhook::allow_unsubscribe(&r)?;
@@ -135,6 +140,7 @@ impl Config {
             wso2_webhook_secret,
             wso2_websub_allow_unsubscribe,
             queue,
+            report,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
         })

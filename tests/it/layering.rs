@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("pipeline", 4),
     ("hooks", 4),
     ("consumer", 4),
+    ("report", 4),
     ("endpoint", 5),
     ("app", 6),
     ("config", 6),
