@@ -66,12 +66,8 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
     let secrets = components::read_secrets(config, sdk.as_ref(), Serves::Routes).await?;
     let directory = components::directory(config, secrets.directory_token)?;
     let links = reports::links(config, secrets.report.key.as_ref());
-    let notifier = Arc::new(components::notifier(
-        config,
-        sdk.as_ref(),
-        secrets.chat,
-        links,
-    )?);
+    let notifier = components::notifier(config, sdk.as_ref(), secrets.chat, links)?;
+    let notifier = Arc::new(notifier);
     log_configuration(config, directory.describe(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     let pending = components::pending(config, sdk.as_ref());
@@ -100,14 +96,8 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
         let consumer = components::consumer(config, &notifier, &idempotency);
         (consumer, queue)
     });
-    let okta_api_token = secrets.okta_api_token.clone();
-    let report = reports::reports(
-        config,
-        sdk.as_ref(),
-        &notifier,
-        secrets.report,
-        okta_api_token,
-    )?;
+    let okta_token = secrets.okta_api_token.clone();
+    let report = reports::reports(config, sdk.as_ref(), &notifier, secrets.report, okta_token)?;
     let routes = components::Routes {
         wso2: components::wso2_route(
             config,

@@ -12,6 +12,13 @@ use async_trait::async_trait;
 use crate::notify::report_link::ChangeSource;
 use crate::upstream::DeliveryError;
 
+/// What is percent-encoded in an id put into a path: all but letters, digits and `-_~` (a `.` too, so that no id
+/// can be `..`), so that an id always stays in its one segment.
+pub(crate) const ID_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 /// One call's time limit: the lock shares the report's deadline with the alert.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(1000);
 

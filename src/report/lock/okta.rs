@@ -6,10 +6,10 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{AccountLock, CALL_TIMEOUT, Step};
+use super::{AccountLock, CALL_TIMEOUT, ID_SEGMENT, Step};
 use crate::okta_users::OrgUrl;
 use crate::upstream::{self, DeliveryError, DeliveryErrorKind as Kind};
 
@@ -35,7 +35,7 @@ impl OktaLock {
 
     fn user(&self, id: &str, rest: &str) -> String {
         let base = self.org.as_str().trim_end_matches('/');
-        let id = utf8_percent_encode(id, NON_ALPHANUMERIC);
+        let id = utf8_percent_encode(id, ID_SEGMENT);
         format!("{base}/api/v1/users/{id}{rest}")
     }
 

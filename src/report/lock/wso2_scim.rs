@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::{AccountLock, CALL_TIMEOUT, Step};
+use super::{AccountLock, CALL_TIMEOUT, ID_SEGMENT, Step};
 use crate::upstream::{self, DeliveryError, DeliveryErrorKind as Kind};
 
 /// An answer larger than this is not a user.
@@ -50,9 +50,9 @@ impl ScimUrl {
 
     /// The user's resource, the tenant and the id each percent-encoded into their one segment.
     fn user(&self, tenant: &str, id: &str) -> String {
-        let tenant = utf8_percent_encode(tenant, NON_ALPHANUMERIC).to_string();
+        let tenant = utf8_percent_encode(tenant, ID_SEGMENT).to_string();
         let base = self.0.replace(TENANT_PLACEHOLDER, &tenant);
-        let id = utf8_percent_encode(id, NON_ALPHANUMERIC);
+        let id = utf8_percent_encode(id, ID_SEGMENT);
         format!("{base}/scim2/Users/{id}")
     }
 }
