@@ -1,5 +1,6 @@
 # profile-guard: `make run` serves it locally with embedded defaults; `make test` runs every check.
-# Python tools (moto's server, cfn-lint, SAM CLI, cargo-lambda) are installed on first use into .venv/.
+# Python tools (moto's server, cfn-lint, SAM CLI, cargo-lambda) are installed on first use into .venv/, and the
+# browser test's Chromium (Debian's chromium and chromium-driver) with apt-get when missing.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -18,13 +19,21 @@ venv: $(VENV)/.installed ## install the Python tools into .venv (once)
 $(VENV)/.installed: scripts/requirements-tools.txt scripts/venv.sh
 	@scripts/venv.sh
 
+# make run turns "This wasn't me" links on with a local key (never use it anywhere else), so that the notice the
+# log outbox prints carries a link to open in a browser.
+LOCAL_REPORT_KEY := local-report-link-key-for-make-run-only-0123456789
+
 run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS account needed)
 	cargo build --bin profile-guard
 	@echo "profile-guard on http://127.0.0.1:3000 -- try, from another shell:"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/tutorial.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -H 'content-type: application/json' --data @events/bodies/unknown-department.json http://127.0.0.1:3000/pre-update-profile"
 	@echo "  curl -s -w '%{http_code}\\n' -H 'authorization: $${OKTA_HOOK_AUTH:-local-okta-secret}' -H 'content-type: application/json' --data @events/bodies/okta-self-change.json http://127.0.0.1:3000/hooks/okta"
-	$(LOCAL_ENV); OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" "$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
+	@echo "  then open the notice's report link (\"Wasn't you?\" in the log outbox) in a browser"
+	$(LOCAL_ENV); OKTA_HOOK_AUTH="$${OKTA_HOOK_AUTH:-local-okta-secret}" \
+	REPORT_URL_BASE="$${REPORT_URL_BASE:-http://$${LISTEN_ADDR:-127.0.0.1:3000}}" \
+	REPORT_LINK_SECRET="$${REPORT_LINK_SECRET:-$(LOCAL_REPORT_KEY)}" \
+	"$${CARGO_TARGET_DIR:-target}/debug/profile-guard"
 
 okta-log-stub: ## a loopback Okta System Log (127.0.0.1:9009) with two missed changes, for make run's catch-up
 	OKTA_LOG_PORT=$${OKTA_LOG_PORT:-9009} cargo test --test it okta::smoke::serve -- --ignored --exact --nocapture
@@ -35,9 +44,9 @@ check: ## try each configured dependency once, changing nothing (the environment
 
 test: fmt-check tools-and-clippy test-build unit-tests integration-tests lambda-checks ## every check: fmt, clippy, unit and integration tests, template lint, Lambda smoke replay
 
-# The Python tools install (mostly waiting on downloads) while clippy compiles.
+# The Python tools and the browser install (mostly waiting on downloads) while clippy compiles.
 tools-and-clippy:
-	@$(MAKE) --no-print-directory -j2 venv clippy
+	@$(MAKE) --no-print-directory -j3 venv browser clippy
 
 fmt-check:
 	cargo fmt --all --check
@@ -55,7 +64,7 @@ test-build:
 unit-tests:
 	cargo test --lib
 
-integration-tests: venv
+integration-tests: venv browser
 	MOTO_SERVER=$(CURDIR)/$(VENV)/bin/moto_server cargo test --test it
 
 fuzz: ## fuzz the request path (nightly; not part of make test): make fuzz FUZZ_TARGET=router FUZZ_SECONDS=300
@@ -67,4 +76,5 @@ events: ## regenerate events/ from the scenarios in tests/it/events/samples.rs
 	cargo test --test it events::samples::write -- --ignored --exact
 
 include mk/lambda.mk
+include mk/browser.mk
 -include mk/bench.mk

@@ -24,6 +24,7 @@ pub mod pending;
 pub mod pipeline;
 pub mod policy;
 pub mod queue;
+pub mod report;
 pub mod secrets;
 pub mod setup;
 pub mod telemetry;

@@ -48,6 +48,11 @@ impl OrgUrl {
         url
     }
 
+    /// The org's base URL, for the other Okta APIs called.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
     fn user(&self, id: &str) -> String {
         let base = self.0.as_str().trim_end_matches('/');
         format!(

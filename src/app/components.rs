@@ -21,7 +21,7 @@ use crate::notify::channels::{
     ChatSender, DirectMessenger, EmailTransport, LogOutbox, Outbox, SesOutbox,
 };
 use crate::notify::settings::{NoticeWhen, WebhookUrl};
-use crate::notify::{self, Notifier, NotifierParts};
+use crate::notify::{self, Notifier, NotifierParts, ReportLinks};
 use crate::pending::{DynamoPending, MemoryPending, Pending, PendingStore};
 use crate::queue::SqsQueue;
 use crate::secrets::{SecretError, SecretKind, SecretReader};
@@ -61,6 +61,7 @@ pub(super) struct Secrets {
     pub okta_hook_auth: Option<SecretString>,
     pub okta_api_token: Option<SecretString>,
     pub wso2_webhook_secret: Option<SecretString>,
+    pub report: super::reports::ReportSecrets,
 }
 
 /// The hook routes, each on when its secret is set.
@@ -107,10 +108,13 @@ pub(super) async fn read_secrets(
     let okta_api_token = reader
         .read_if_set(okta.api_token.as_ref(), SecretKind::Single)
         .await?;
+    // The catch-up sends notices, and a notice carries the report link.
+    let report = super::reports::read_secrets(&reader, config).await?;
     if serves == Serves::OktaCatchup {
         return Ok(Secrets {
             chat,
             okta_api_token,
+            report,
             ..Secrets::default()
         });
     }
@@ -135,6 +139,7 @@ pub(super) async fn read_secrets(
         okta_hook_auth,
         okta_api_token,
         wso2_webhook_secret,
+        report,
     })
 }
 
@@ -171,11 +176,13 @@ pub(super) fn directory(
     Ok(Arc::from(directory::from_config(&config.directory, token)?))
 }
 
-/// Who hears of a change, and through what: e-mail (SES or the log outbox), Slack, the templates.
+/// Who hears of a change, and through what: e-mail (SES or the log outbox), Slack, the templates, and the report
+/// link in every notice when reports are on.
 pub(super) fn notifier(
     config: &Config,
     sdk: Option<&SdkConfig>,
     secrets: ChatSecrets,
+    links: Option<Arc<dyn ReportLinks>>,
 ) -> Result<Notifier, StartupError> {
     let ChatSecrets {
         slack_webhook: webhook,
@@ -215,6 +222,7 @@ pub(super) fn notifier(
         values: config.alert.values,
         notice: config.notice.clone(),
         templates: Arc::new(notify::load_templates(config.template_dir.as_deref())?),
+        links,
     }))
 }
 

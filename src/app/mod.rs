@@ -10,6 +10,7 @@ mod lambda_api;
 mod lambda_catchup;
 mod lambda_consumer;
 mod okta;
+mod reports;
 
 use std::sync::Arc;
 
@@ -77,7 +78,9 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
     let sdk = aws::load(config, aws).await;
     let secrets = components::read_secrets(config, sdk.as_ref(), Serves::Routes).await?;
     let directory = components::directory(config, secrets.directory_token)?;
-    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
+    let links = reports::links(config, secrets.report.key.as_ref());
+    let notifier = components::notifier(config, sdk.as_ref(), secrets.chat, links)?;
+    let notifier = Arc::new(notifier);
     log_configuration(config, directory.describe(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     let pending = components::pending(config, sdk.as_ref());
@@ -109,6 +112,8 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
             queue.map(|queue| (components::consumer(config, &notifier, &idempotency), queue));
         background.catchup = okta::catchup(config, sdk.as_ref(), &notifier, &idempotency, token)?;
     }
+    let okta_token = secrets.okta_api_token.clone();
+    let report = reports::reports(config, sdk.as_ref(), &notifier, secrets.report, okta_token)?;
     let routes = components::Routes {
         wso2: components::wso2_route(
             config,
@@ -141,6 +146,7 @@ pub async fn build_with(config: &Config, aws: ConfigLoader) -> Result<Service, S
         max_body_bytes: config.limits.max_body_bytes,
         okta: routes.okta,
         wso2: routes.wso2,
+        report,
     };
     Ok(Service { state, background })
 }
@@ -153,7 +159,13 @@ pub async fn build_consumer_with(
 ) -> Result<Arc<AlertConsumer>, StartupError> {
     let sdk = aws::load(config, aws).await;
     let secrets = components::read_secrets(config, sdk.as_ref(), Serves::AlertQueue).await?;
-    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
+    // The consumer sends alerts only: no notice, so no report link.
+    let notifier = Arc::new(components::notifier(
+        config,
+        sdk.as_ref(),
+        secrets.chat,
+        None,
+    )?);
     log_configuration(config, "(not used by the consumer)".to_owned(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     Ok(components::consumer(config, &notifier, &idempotency))
@@ -167,7 +179,9 @@ pub async fn build_catchup_with(
 ) -> Result<Arc<Catchup>, StartupError> {
     let sdk = aws::load(config, aws).await;
     let secrets = components::read_secrets(config, sdk.as_ref(), Serves::OktaCatchup).await?;
-    let notifier = Arc::new(components::notifier(config, sdk.as_ref(), secrets.chat)?);
+    let links = reports::links(config, secrets.report.key.as_ref());
+    let notifier = components::notifier(config, sdk.as_ref(), secrets.chat, links)?;
+    let notifier = Arc::new(notifier);
     log_configuration(config, "(not used by the catch-up)".to_owned(), &notifier);
     let idempotency = components::idempotency(config, sdk.as_ref());
     let token = secrets.okta_api_token.as_ref();
@@ -176,7 +190,8 @@ pub async fn build_catchup_with(
 }
 
 /// Every secret the configuration names, wherever it is kept.
-fn secret_sources(config: &Config) -> [Option<&SecretSource>; 8] {
+fn secret_sources(config: &Config) -> [Option<&SecretSource>; 10] {
+    let report = config.report.as_ref();
     [
         components::directory_token_source(&config.directory),
         config.alert.slack_webhook.as_ref(),
@@ -186,6 +201,8 @@ fn secret_sources(config: &Config) -> [Option<&SecretSource>; 8] {
         config.okta.hook_auth.as_ref(),
         config.okta.api_token.as_ref(),
         config.wso2_webhook_secret.as_ref(),
+        report.map(|r| &r.secret),
+        report.and_then(|r| r.wso2_scim.as_ref()).map(|s| &s.token),
     ]
 }
 
@@ -218,6 +235,7 @@ fn log_configuration(config: &Config, directory: String, notifier: &Notifier) {
         user_notice_when = ?config.notice.when,
         okta_watched = %config.okta.watched.names().join(","),
         okta_catchup_interval_secs = config.okta.catchup.map(|c| c.interval.as_secs()),
+        reports = config.report.as_ref().map(|r| r.action.as_str()),
         in_lambda = config.in_lambda,
         "profile-guard configured"
     );
@@ -283,6 +301,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
     if config.wso2_webhook_secret.is_some() {
         tracing::info!(%addr, "WSO2 / Asgardeo webhooks: GET/POST http://{addr}/hooks/wso2");
+    }
+    if let Some(report) = &config.report {
+        let base = report.url_base.as_str();
+        tracing::info!(%addr, "\"This wasn't me\" links: every notice links to {base}/report (GET page, POST button)");
     }
     serve(listener, app, ServeLimits::default(), shutdown_signal()).await;
     tracing::info!("stopped");

@@ -15,6 +15,7 @@ mod notice;
 mod okta;
 mod queue;
 mod reader;
+mod report;
 mod rules;
 mod wso2_webhook;
 
@@ -34,6 +35,7 @@ use crate::notify::channels::EmailTransport;
 use crate::notify::settings::AlertSettings;
 use crate::notify::settings::NoticeSettings;
 use crate::policy::{FailureModes, Limits};
+use crate::report::ReportSettings;
 use crate::secrets::SecretSource;
 use reader::Reader;
 
@@ -82,6 +84,8 @@ pub struct Config {
     pub check_department: Option<String>,
     /// Queued alerts and the consumer.
     pub queue: QueueSettings,
+    /// "This wasn't me" links in notices, on when `REPORT_URL_BASE` and `REPORT_LINK_SECRET` are set.
+    pub report: Option<ReportSettings>,
     /// `TEMPLATE_DIR`: message templates that override the built-in ones.
     pub template_dir: Option<PathBuf>,
     pub aws: AwsSettings,
@@ -115,6 +119,7 @@ impl Config {
         let failure_modes = endpoint::failure_modes(&r)?;
         let okta = okta::settings(&r, &idempotency, in_lambda)?;
         rules::catchup_role_needs_interval(queue.role, okta.catchup.is_some())?;
+        let report = report::settings(&r, &okta)?;
         let table = idempotency.table.as_deref();
         let wso2_webhook_secret = wso2_webhook::secret(&r, &notice, in_lambda, table)?;
         let wso2_websub_allow_unsubscribe = wso2_webhook::allow_unsubscribe(&r)?;
@@ -139,6 +144,7 @@ impl Config {
             wso2_websub_allow_unsubscribe,
             check_department: r.get("CHECK_DEPARTMENT"),
             queue,
+            report,
             template_dir: r.get("TEMPLATE_DIR").map(PathBuf::from),
             aws,
         })

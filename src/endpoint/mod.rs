@@ -8,6 +8,7 @@ mod context;
 mod credentials;
 mod hooks;
 mod refusal;
+mod report;
 mod server;
 
 use std::sync::Arc;
@@ -25,11 +26,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::action::ActionResponse;
 use crate::auth::CallerAuth;
 use crate::pipeline::Pipeline;
+use crate::report::Reports;
 
 use call::ActionCall;
 use refusal::{Refusal, Refused};
 
 pub use hooks::{HOOK_MAX_BODY_BYTES, OKTA_PATH, OktaRoute, WSO2_PATH, Wso2Route};
+pub use report::REPORT_PATH;
 pub use server::{ServeLimits, serve, shutdown_signal};
 
 /// The paths the action answers on.
@@ -47,6 +50,8 @@ pub struct AppState {
     pub okta: Option<OktaRoute>,
     /// `/hooks/wso2`, when `WSO2_WEBHOOK_SECRET` is set.
     pub wso2: Option<Wso2Route>,
+    /// `/report`, when `REPORT_URL_BASE` and `REPORT_LINK_SECRET` are set.
+    pub report: Option<Reports>,
 }
 
 /// The service's router, independent of how it is served (local socket or Lambda).
@@ -58,6 +63,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     router
         .route(OKTA_PATH, hooks::okta_route())
         .route(WSO2_PATH, hooks::wso2_route())
+        .route(REPORT_PATH, report::report_route())
         .route(
             STAGED_PATH,
             action_route(&state).route_layer(middleware::from_fn(only_through_stage)),
@@ -81,7 +87,8 @@ fn action_route(state: &Arc<AppState>) -> MethodRouter<Arc<AppState>> {
 
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 
-/// Marks a response that is plain text on purpose (a WebSub challenge), so the JSON guard lets it through.
+/// Marks a response that is not JSON on purpose (a WebSub challenge, the report page), so the JSON guard lets it
+/// through.
 #[derive(Debug, Clone, Copy)]
 struct PlainTextOnPurpose;
 

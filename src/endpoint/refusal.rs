@@ -218,7 +218,8 @@ pub(super) fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response<B
 /// The last word on every answer: the identity server treats any content type but JSON as an error, so an answer
 /// the framework made on its own (an extractor's rejection, say) becomes a JSON ERROR with its audit line.
 pub(super) async fn only_json(response: Response) -> Response {
-    // A 204 has no body at all (an event hook's answer); a WebSub challenge is plain text by its protocol.
+    // A 204 has no body at all (an event hook's answer); a WebSub challenge is plain text by its protocol, the
+    // report page HTML.
     if response.headers().get(header::CONTENT_TYPE) == Some(&JSON)
         || response.status() == StatusCode::NO_CONTENT
         || response

@@ -38,9 +38,9 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of file descriptors, say: wait a little instead of spinning on the error.
                     tracing::warn!(%error, "could not accept a connection");
@@ -52,7 +52,15 @@ pub async fn serve(
         };
         // Answers are small: send them at once rather than wait to fill a segment.
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let router = hyper_util::service::TowerToHyperService::new(app.clone());
+        // Each request knows the peer it came from, as Lambda's request context tells it there (the report's IP).
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            use hyper::service::Service as _;
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            router.call(request)
+        });
         let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

@@ -221,7 +221,7 @@ impl OktaHook {
                     _ => return Sent::Skipped("no_address"),
                 };
                 if destination == Destination::NoticeEmail {
-                    match messages::okta_notice(n.templates(), report, &to, support) {
+                    match n.okta_notice(report, &to, support) {
                         Ok(email) => delivered(n.send_email(&email).await.map(|_| ())),
                         Err(e) => not_rendered(e.name),
                     }
@@ -240,7 +240,7 @@ impl OktaHook {
         deadline: Instant,
     ) -> Sent {
         let n = &self.notifier;
-        let Ok(text) = messages::okta_notice_slack(n.templates(), report, support) else {
+        let Ok(text) = n.okta_notice_slack(report, support) else {
             return not_rendered("okta-notice.slack.txt");
         };
         match n.send_dm(to, &text, deadline).await {

@@ -8,9 +8,10 @@ use super::audience::{Audience, NoticeDraft, Prepared, PreparedAlert, PreparedNo
 use super::channels::{ChatSender, Delivery, DirectMessenger, DmDelivery, Outbox};
 use super::messages::chat::ChatAlert;
 use super::messages::notice::{self, NoticePlan};
-use super::messages::templates::Templates;
+use super::messages::templates::{RenderError, Templates};
 use super::messages::{ChangeReport, Email, alert};
 use super::outcome::{Channel, ChannelOutcome, DmOutcome, NoticeOutcome, NoticeRecipients};
+use super::report_link::ReportLinks;
 use super::settings::{AlertChannels, NoticeSettings, ValueDisplay};
 use crate::action::ActionRequest;
 use crate::claims::EmailAddress;
@@ -23,10 +24,11 @@ pub struct Notifier {
     chats: Vec<Arc<dyn ChatSender>>,
     dm: Option<Arc<dyn DirectMessenger>>,
     pub(super) channels: AlertChannels,
-    recipients: Vec<EmailAddress>,
+    pub(super) recipients: Vec<EmailAddress>,
     pub(super) values: ValueDisplay,
     pub(super) notice: NoticeSettings,
-    templates: Arc<Templates>,
+    pub(super) templates: Arc<Templates>,
+    pub(super) links: Option<Arc<dyn ReportLinks>>,
 }
 
 /// What a notifier is built from (start-up fills it from the configuration and the secrets).
@@ -43,6 +45,8 @@ pub struct NotifierParts {
     pub values: ValueDisplay,
     pub notice: NoticeSettings,
     pub templates: Arc<Templates>,
+    /// The "This wasn't me" link in every notice, when reports are on (`REPORT_URL_BASE`).
+    pub links: Option<Arc<dyn ReportLinks>>,
 }
 
 impl Notifier {
@@ -56,6 +60,7 @@ impl Notifier {
             values,
             notice,
             templates,
+            links,
         } = parts;
         Notifier {
             email,
@@ -66,6 +71,7 @@ impl Notifier {
             values,
             notice,
             templates,
+            links,
         }
     }
 
@@ -129,12 +135,26 @@ impl Notifier {
 
     /// Sends the alert on every configured channel at once.
     pub async fn send_alert(&self, alert: PreparedAlert) -> Vec<ChannelOutcome> {
+        let report = &alert.report;
+        let email = || alert::security_alert(&self.templates, report, &self.recipients);
+        let chat = ChatAlert::of_report(report);
+        self.alert_everywhere(email, &chat, &report.request_id)
+            .await
+    }
+
+    /// One alert on every configured channel at once: the e-mail (rendered only when e-mail is on) and the chat
+    /// message. `reference` names the change in the warning a failed channel writes.
+    pub(super) async fn alert_everywhere(
+        &self,
+        render_email: impl FnOnce() -> Result<Email, RenderError>,
+        chat_alert: &ChatAlert,
+        reference: &str,
+    ) -> Vec<ChannelOutcome> {
         let email = async {
             if !self.channels.email {
                 return None;
             }
-            let rendered = alert::security_alert(&self.templates, &alert.report, &self.recipients);
-            Some(match rendered {
+            Some(match render_email() {
                 Ok(message) => match self.email.send(&message).await {
                     Ok(d) => ChannelOutcome::Sent {
                         channel: Channel::Email,
@@ -151,18 +171,17 @@ impl Notifier {
                 },
             })
         };
-        let chat_alert = ChatAlert::of_report(&alert.report);
         let chats = futures_util::future::join_all(
             self.chats
                 .iter()
-                .map(|chat| post_chat(chat.as_ref(), &chat_alert)),
+                .map(|chat| post_chat(chat.as_ref(), chat_alert)),
         );
         let (email, chats) = tokio::join!(email, chats);
         let outcomes: Vec<ChannelOutcome> = email.into_iter().chain(chats).collect();
         for failure in outcomes.iter().filter(|o| !o.is_sent()) {
             tracing::warn!(
                 target: "profile_guard::alert",
-                request_id = %alert.report.request_id,
+                request_id = %reference,
                 channel_failure = %failure,
                 "a security alert channel did not take the alert"
             );
@@ -295,7 +314,9 @@ impl Notifier {
             Ok(plan) => {
                 let report =
                     ChangeReport::new(req, request_id, &audience.watched, self.values, now);
-                Ok(self.draft(req, &report, plan))
+                let mut draft = self.draft(req, &report, plan);
+                draft.context.report_url = self.wso2_report_link(req, &report, &audience.watched);
+                Ok(draft)
             }
         };
         Prepared { alert, notice }

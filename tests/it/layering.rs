@@ -32,6 +32,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("consumer", 4),
     ("check", 4),
     ("setup", 2),
+    ("report", 4),
     ("endpoint", 5),
     ("app", 6),
     ("config", 6),

@@ -106,6 +106,28 @@ fn claim_values(body: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Reports on, with a lock through SCIM2 (where nothing listens: the lock fails, and says so).
+const REPORTS: [(&str, &str); 5] = [
+    ("REPORT_URL_BASE", "https://guard.example.test"),
+    (
+        "REPORT_LINK_SECRET",
+        "report-key-secret-0123456789abcdef-44",
+    ),
+    ("REPORT_ACTION", "lock"),
+    ("WSO2_SCIM_URL", "http://127.0.0.1:9"),
+    ("WSO2_SCIM_TOKEN", "scim-token-secret-33"),
+];
+
+/// A notice's report link, opened and pressed; its token.
+async fn report_link_pressed(app: &TestApp, ses: &crate::support::SesScope) -> String {
+    let notices = ses.notices().await;
+    let link = notices.iter().find_map(|n| crate::report::link_in(&n.body));
+    let token = crate::report::token_of(&link.expect("the notices carry report links"));
+    assert_eq!(crate::report::open(app, &token).await.status, 200);
+    assert_eq!(crate::report::press(app, &token).await.status, 200);
+    token
+}
+
 #[tokio::test]
 async fn no_secret_and_no_attribute_value_reaches_any_log_line() {
     use wiremock::matchers::method;
@@ -136,6 +158,7 @@ async fn no_secret_and_no_attribute_value_reaches_any_log_line() {
         ("DEPARTMENT_API_TOKEN", "dir-token-secret-88"),
         ("SLACK_WEBHOOK_URL", slack_url.as_str()),
     ]);
+    vars.extend_from_slice(&REPORTS);
     let app = TestApp::new(&vars).await;
 
     let mut values = Vec::new();
@@ -158,6 +181,7 @@ async fn no_secret_and_no_attribute_value_reaches_any_log_line() {
     }
     assert!(answered >= 20);
     assert!(!ses.sent().await.is_empty(), "the scenarios did send mail");
+    let token = report_link_pressed(&app, &ses).await;
 
     let all = logs.text();
     assert!(
@@ -172,6 +196,10 @@ async fn no_secret_and_no_attribute_value_reaches_any_log_line() {
         "dir-token-secret-88",
         "dir-query-secret-77",
         "slack-secret-path-55",
+        "report-key-secret-0123456789abcdef-44",
+        "scim-token-secret-33",
+        &token,
+        &token[3..40],
     ] {
         assert!(!all.contains(secret), "{secret} reached the log");
     }

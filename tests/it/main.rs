@@ -23,6 +23,7 @@ mod once_per_change;
 mod property;
 mod queue;
 mod refusals;
+mod report;
 mod secrets_shapes;
 mod ses;
 mod slack;

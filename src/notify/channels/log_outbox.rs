@@ -25,6 +25,7 @@ impl Outbox for LogOutbox {
                 email.to.iter().map(|a| mask::mask(a.as_str())).collect::<Vec<_>>().join(", ")
             },
             subject = %email.subject,
+            priority = email.high_priority.then_some("high"),
             text = %email.text,
             attachments = %email
                 .attachments

@@ -26,6 +26,11 @@ pub fn raw_message(from: &str, email: &Email) -> String {
     ] {
         out.push_str(&format!("{name}: {value}{CRLF}"));
     }
+    if email.high_priority {
+        for (name, value) in super::HIGH_PRIORITY_HEADERS {
+            out.push_str(&format!("{name}: {value}{CRLF}"));
+        }
+    }
     out.push_str(&format!("{CRLF}--{mixed}{CRLF}"));
     out.push_str(&format!(
         "Content-Type: multipart/alternative; boundary=\"{alternative}\"{CRLF}{CRLF}"
@@ -125,6 +130,7 @@ mod tests {
                 content_type: "text/csv; charset=utf-8",
                 data: b"a,b\n1,2\n".to_vec(),
             }],
+            high_priority: false,
         };
         let raw = raw_message("guard@example.com", &email);
         assert!(raw.contains("To: sec@example.com\r\n"));

@@ -22,6 +22,11 @@ use crate::upstream::DeliveryError;
 pub use log_outbox::LogOutbox;
 pub use ses::SesOutbox;
 
+/// The headers that mark an urgent e-mail, as the common mail clients read them (Outlook `Importance`, the older
+/// `X-Priority`).
+pub(crate) const HIGH_PRIORITY_HEADERS: [(&str, &str); 2] =
+    [("Importance", "high"), ("X-Priority", "1 (Highest)")];
+
 /// How e-mail leaves: alerts and user notices alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailTransport {

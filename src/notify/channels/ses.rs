@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, RawMessage};
+use aws_sdk_sesv2::types::{
+    Body, Content, Destination, EmailContent, Message, MessageHeader, RawMessage,
+};
 
 use super::{Delivery, Outbox};
 use crate::claims::EmailAddress;
@@ -74,17 +76,24 @@ impl Outbox for SesOutbox {
     }
 }
 
-/// A message without attachments: SES's simple content, a text and an HTML part.
+/// A message without attachments: SES's simple content, a text and an HTML part (and the headers of an urgent
+/// message).
 fn simple(email: &Email) -> Result<Message, DeliveryError> {
-    Ok(Message::builder()
-        .subject(content(&email.subject)?)
-        .body(
-            Body::builder()
-                .text(content(&email.text)?)
-                .html(content(&email.html)?)
-                .build(),
-        )
-        .build())
+    let mut message = Message::builder().subject(content(&email.subject)?).body(
+        Body::builder()
+            .text(content(&email.text)?)
+            .html(content(&email.html)?)
+            .build(),
+    );
+    if email.high_priority {
+        for (name, value) in super::HIGH_PRIORITY_HEADERS {
+            let header = MessageHeader::builder().name(name).value(value).build();
+            let header = header
+                .map_err(|_| DeliveryError::new(Kind::Build, "a header could not be built"))?;
+            message = message.headers(header);
+        }
+    }
+    Ok(message.build())
 }
 
 fn ses_error_kind(code: &str) -> Kind {

@@ -50,6 +50,7 @@ pub fn security_alert(
         text: templates.render("alert.txt", &context)?,
         html: templates.render("alert.html", &context)?,
         attachments: Vec::new(),
+        high_priority: false,
     })
 }
 

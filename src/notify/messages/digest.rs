@@ -105,6 +105,7 @@ pub fn digest_email(
             content_type: "text/csv; charset=utf-8",
             data: csv(reports).into_bytes(),
         }],
+        high_priority: false,
     })
 }
 

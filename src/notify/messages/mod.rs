@@ -8,6 +8,7 @@ pub mod digest;
 pub mod mask;
 pub mod notice;
 pub mod okta;
+pub mod report;
 pub mod slack_text;
 pub mod templates;
 
@@ -31,6 +32,8 @@ pub struct Email {
     pub html: String,
     /// Files sent with it (a digest's CSV); most messages have none.
     pub attachments: Vec<Attachment>,
+    /// Marked urgent for mail clients (`Importance: high`): a change reported as not made by the person.
+    pub high_priority: bool,
 }
 
 /// A file sent with an e-mail.
@@ -169,6 +172,7 @@ pub fn template_samples() -> templates::Samples {
         okta_alert,
         okta_notice,
         digest: digest::sample_contexts(),
+        report_alert: report::sample_contexts(),
     }
 }
 

@@ -90,6 +90,9 @@ pub struct NoticeContext {
     /// Where the change came from, when the commit event says (after commit only).
     #[serde(default)]
     pub initiator_ip: Option<String>,
+    /// The "This wasn't me" link, when reports are on (`REPORT_URL_BASE`).
+    #[serde(default)]
+    pub report_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +128,7 @@ pub fn render_email(
         text: templates.render("notice.txt", context)?,
         html: templates.render("notice.html", context)?,
         attachments: Vec::new(),
+        high_priority: false,
     })
 }
 
@@ -210,6 +214,7 @@ fn notice_context(
         support_contact: support_contact.map(str::to_owned),
         values_masked: report.values == ValueDisplay::Masked,
         initiator_ip: None,
+        report_url: None,
     }
 }
 
@@ -234,6 +239,7 @@ pub(super) fn sample_contexts() -> Vec<minijinja::Value> {
                 full.then_some("help@sample.example"),
             );
             context.initiator_ip = full.then(|| "203.0.113.10".to_owned());
+            context.report_url = full.then(|| "https://guard.example/report?t=sample".to_owned());
             samples.push(minijinja::Value::from(minijinja::value::Serde(context)));
         }
     }

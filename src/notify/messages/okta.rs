@@ -32,6 +32,8 @@ struct NoticeContext<'a> {
     time: String,
     reference: String,
     support_contact: Option<&'a str>,
+    /// The "This wasn't me" link, when reports are on.
+    report_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -85,7 +87,11 @@ fn time(at: SystemTime) -> String {
     humantime::format_rfc3339_seconds(at).to_string()
 }
 
-fn notice_context<'a>(report: &OktaReport<'_>, support: Option<&'a str>) -> NoticeContext<'a> {
+fn notice_context<'a>(
+    report: &OktaReport<'_>,
+    support: Option<&'a str>,
+    report_url: Option<String>,
+) -> NoticeContext<'a> {
     NoticeContext {
         name: report.change.user.name.as_deref().map(|n| one_line(n, 100)),
         changed_by: report.change.changed_by.as_str(),
@@ -94,33 +100,38 @@ fn notice_context<'a>(report: &OktaReport<'_>, support: Option<&'a str>) -> Noti
         time: time(report.at),
         reference: one_line(&report.change.event_id, FACT_CHARS),
         support_contact: support,
+        report_url,
     }
 }
 
-/// The person's notice by e-mail.
+/// The person's notice by e-mail, with the report link when reports are on.
 pub fn okta_notice(
     templates: &Templates,
     report: &OktaReport<'_>,
     to: &EmailAddress,
     support: Option<&str>,
+    report_url: Option<String>,
 ) -> Result<Email, RenderError> {
-    let context = notice_context(report, support);
+    let context = notice_context(report, support, report_url);
     Ok(Email {
         to: vec![to.clone()],
         subject: subject_line(&templates.render("okta-notice.subject.txt", &context)?),
         text: templates.render("okta-notice.txt", &context)?,
         html: templates.render("okta-notice.html", &context)?,
         attachments: Vec::new(),
+        high_priority: false,
     })
 }
 
-/// The person's notice as a Slack direct message.
+/// The person's notice as a Slack direct message, with the report link when reports are on.
 pub fn okta_notice_slack(
     templates: &Templates,
     report: &OktaReport<'_>,
     support: Option<&str>,
+    report_url: Option<String>,
 ) -> Result<String, RenderError> {
-    let text = templates.render("okta-notice.slack.txt", &notice_context(report, support))?;
+    let context = notice_context(report, support, report_url);
+    let text = templates.render("okta-notice.slack.txt", &context)?;
     Ok(super::slack_text::cap_text(
         text.trim(),
         super::slack_text::MAX_TEXT_CHARS,
@@ -165,6 +176,7 @@ pub fn okta_alert(
         text: templates.render("okta-alert.txt", &context)?,
         html: templates.render("okta-alert.html", &context)?,
         attachments: Vec::new(),
+        high_priority: false,
     })
 }
 
@@ -243,7 +255,8 @@ pub(super) fn sample_contexts() -> (Vec<minijinja::Value>, Vec<minijinja::Value>
         .enumerate()
         .map(|(i, r)| {
             let support = (i == 0).then_some("it@example.com");
-            minijinja::Value::from(minijinja::value::Serde(notice_context(r, support)))
+            let link = (i == 0).then(|| "https://guard.example/report?t=sample".to_owned());
+            minijinja::Value::from(minijinja::value::Serde(notice_context(r, support, link)))
         })
         .collect();
     let alerts = reports

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::slack_text::escape_slack;
 
 /// Every template: file name and built-in text.
-pub const BUILT_IN: [(&str, &str); 17] = [
+pub const BUILT_IN: [(&str, &str); 20] = [
     (
         "alert.subject.txt",
         include_str!("../../../templates/alert.subject.txt"),
@@ -70,6 +70,18 @@ pub const BUILT_IN: [(&str, &str); 17] = [
         "digest.html",
         include_str!("../../../templates/digest.html"),
     ),
+    (
+        "report-alert.subject.txt",
+        include_str!("../../../templates/report-alert.subject.txt"),
+    ),
+    (
+        "report-alert.txt",
+        include_str!("../../../templates/report-alert.txt"),
+    ),
+    (
+        "report-alert.html",
+        include_str!("../../../templates/report-alert.html"),
+    ),
 ];
 
 /// The auto-escape mode of Slack texts.
@@ -99,6 +111,7 @@ pub struct Samples {
     pub okta_alert: Vec<minijinja::Value>,
     pub okta_notice: Vec<minijinja::Value>,
     pub digest: Vec<minijinja::Value>,
+    pub report_alert: Vec<minijinja::Value>,
 }
 
 impl Samples {
@@ -110,6 +123,8 @@ impl Samples {
             &self.okta_notice
         } else if name.starts_with("digest.") {
             &self.digest
+        } else if name.starts_with("report-alert.") {
+            &self.report_alert
         } else if name.starts_with("alert.") {
             &self.alert
         } else {
