@@ -149,6 +149,9 @@ echo "moto (SES, DynamoDB) on 127.0.0.1:$MOTO_PORT, Lambda runtime APIs on 127.0
 SMOKE_ENDPOINT=http://127.0.0.1:$PORT SMOKE_CONSUMER=http://127.0.0.1:$CONSUMER_PORT rust_step replay \
   2>"$TMP/replay.err" | grep -E '^(PASS|FAIL|  |[0-9]+ passed)'
 status=${PIPESTATUS[0]}
+# `profile-guard check` inside the endpoint function, as `make check-deployed` runs it.
+SMOKE_ENDPOINT=http://127.0.0.1:$PORT rust_step check::smoke::replay 2>>"$TMP/replay.err" | grep -E '^(PASS|FAIL)'
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAIL check (see below)"; status=1; }
 # The scheduled event, on the catch-up function.
 SMOKE_CATCHUP=http://127.0.0.1:$CATCHUP_PORT SMOKE_OKTA_LOG_PORT=$OKTA_LOG_PORT rust_step okta::smoke::replay \
   2>>"$TMP/replay.err" | grep -E '^(PASS|FAIL)'
