@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help run okta-log-stub check test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
+.PHONY: help run okta-log-stub check configure test venv fmt-check clippy tools-and-clippy test-build unit-tests integration-tests events fuzz
 
 # The settings `make configure` wrote for this machine, when there are any: `make run` and `make check` use them.
 LOCAL_ENV = set -a; if [ -f .env ]; then . ./.env; fi; set +a
@@ -37,6 +37,10 @@ run: ## build and serve on 127.0.0.1:3000 with the embedded defaults (no AWS acc
 
 okta-log-stub: ## a loopback Okta System Log (127.0.0.1:9009) with two missed changes, for make run's catch-up
 	OKTA_LOG_PORT=$${OKTA_LOG_PORT:-9009} cargo test --test it okta::smoke::serve -- --ignored --exact --nocapture
+
+configure: ## set up for your systems: which sources and channels, then only what they need; writes samconfig.toml and .env
+	cargo build --bin profile-guard
+	"$${CARGO_TARGET_DIR:-target}/debug/profile-guard" configure $(if $(ANSWERS),< $(ANSWERS))
 
 check: ## try each configured dependency once, changing nothing (the environment, and .env when present); exit 1 when one fails
 	cargo build --bin profile-guard

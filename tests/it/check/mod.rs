@@ -2,6 +2,7 @@
 //! binary's exit codes and JSON.
 
 mod binary;
+mod configure;
 mod smoke;
 
 use std::collections::HashMap;
