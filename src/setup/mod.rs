@@ -3,6 +3,7 @@
 //! `make run` and `make check`). Answers come one per line, so a file of answers drives it as well as a person.
 
 mod answers;
+mod follow_up;
 mod questions;
 
 use std::io::{BufRead, Write};
@@ -34,7 +35,8 @@ pub fn configure(input: &mut impl BufRead, prompts: &mut impl Write) -> Result<S
     pending.reverse();
     while let Some(ask) = pending.pop() {
         let answer = ask_one(input, prompts, &ask)?;
-        pending.extend(questions::follow_up(ask.param, &answer));
+        // A stack: the follow-ups go on top, the first of them asked next.
+        pending.extend(follow_up::follow_up(ask.param, &answer).into_iter().rev());
         setup.record(ask.param, ask.env, answer);
     }
     let sender = setup

@@ -28,7 +28,7 @@ pub struct Ask {
     pub shape: Shape,
 }
 
-const fn ask(
+pub(super) const fn ask(
     param: &'static str,
     env: &'static str,
     question: &'static str,
@@ -97,12 +97,12 @@ const ARCHITECTURE: Ask = ask(
 const AUTH_MODE: Ask = ask(
     "AuthMode",
     "AUTH_MODE",
-    "How WSO2 authenticates calls to the action route (as in the action's settings): basic, bearer or api-key",
+    "How WSO2 authenticates calls to the action route (as in the action's settings): basic, bearer, api-key or jwt (an OAuth2 client credential)",
     Some("bearer"),
-    Shape::OneOf(&["basic", "bearer", "api-key"]),
+    Shape::OneOf(&["basic", "bearer", "api-key", "jwt"]),
 );
 
-const AUTH_CREDENTIAL: Ask = ask(
+pub(super) const AUTH_CREDENTIAL: Ask = ask(
     "AuthCredentialSecretArn",
     "AUTH_CREDENTIAL_SECRET",
     "ARN of the secret holding that credential",
@@ -113,7 +113,7 @@ const AUTH_CREDENTIAL: Ask = ask(
 /// The settings `scenario` needs, in the order they are asked.
 pub fn settings_for(scenario: &Scenario) -> Vec<Ask> {
     // The action's route is deployed whatever the sources, so its caller authentication is always asked.
-    let mut asks = vec![ARCHITECTURE, AUTH_MODE, AUTH_CREDENTIAL];
+    let mut asks = vec![ARCHITECTURE, AUTH_MODE];
     if scenario.email() {
         asks.push(ask(
             "AlertSender",
@@ -167,6 +167,13 @@ pub fn settings_for(scenario: &Scenario) -> Vec<Ask> {
             Some(""),
             Shape::Text,
         ));
+        asks.push(ask(
+            "ReportUrlBase",
+            "REPORT_URL_BASE",
+            "Where browsers reach this stack, for a \"This wasn't me\" link in every notice (empty: no link; set it after the first deploy from the ApiBaseUrl output)",
+            Some(""),
+            Shape::Url,
+        ));
     }
     asks.extend(source_settings(scenario));
     asks.push(ask(
@@ -216,35 +223,6 @@ fn source_settings(scenario: &Scenario) -> Vec<Ask> {
         ));
     }
     asks
-}
-
-/// Asked only after an earlier answer: the directory's token when there is a directory URL, the list otherwise;
-/// the Okta API token when there is an org URL.
-pub fn follow_up(param: &str, answer: &str) -> Option<Ask> {
-    match (param, answer.is_empty()) {
-        ("DepartmentApiUrl", false) => Some(ask(
-            "DepartmentApiTokenSecretArn",
-            "DEPARTMENT_API_TOKEN_SECRET",
-            "ARN of the secret holding the directory's bearer token (empty: none)",
-            Some(""),
-            Shape::SecretArn,
-        )),
-        ("DepartmentApiUrl", true) => Some(ask(
-            "Departments",
-            "DEPARTMENTS",
-            "The departments, comma-separated",
-            Some("Engineering,HR,Sales,Finance"),
-            Shape::Text,
-        )),
-        ("OktaOrgUrl", false) => Some(ask(
-            "OktaApiTokenSecretArn",
-            "OKTA_API_TOKEN_SECRET",
-            "ARN of the secret holding an Okta API token that can read users",
-            None,
-            Shape::SecretArn,
-        )),
-        _ => None,
-    }
 }
 
 /// The settings the scenario decides without asking (`sender` is the From address, when e-mail is used).

@@ -21,6 +21,7 @@ arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg/slack-AbC
 arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg/bot-AbC
 help@example.com
 
+
 Engineering,Finance
 arn:aws:secretsmanager:eu-west-1:123456789012:secret:pg/okta-AbC
 
