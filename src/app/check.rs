@@ -54,6 +54,7 @@ pub async fn check_with(config: &Config, aws: ConfigLoader) -> Report {
     aws_probes(config, sdk.as_ref(), &mut probes);
     chat_probes(config, &reader, &mut probes);
     okta_probe(config, &reader, &mut probes);
+    identity_server_probes(config, &reader, &mut probes);
     Report::run(probes, check::PROBE_TIMEOUT).await
 }
 
@@ -228,6 +229,39 @@ fn okta_probe(config: &Config, reader: &Arc<SecretReader>, probes: &mut Vec<(Str
                     "okta api token",
                     Status::Fail,
                     "reading the API token",
+                    e.to_string(),
+                ),
+            }
+        }),
+    ));
+}
+
+/// The identity server's keys (`AUTH_MODE=jwt`) and its SCIM2 API (`REPORT_ACTION=lock`), when configured.
+fn identity_server_probes(
+    config: &Config,
+    reader: &Arc<SecretReader>,
+    probes: &mut Vec<(String, Probe)>,
+) {
+    if let Some(jwt) = &config.auth.jwt {
+        let url = jwt.jwks_url.url().clone();
+        probes.push((
+            "jwks".into(),
+            Box::pin(async move { check::jwks(&url, check::HTTP_TIMEOUT).await }),
+        ));
+    }
+    let Some(scim) = config.report.as_ref().and_then(|r| r.wso2_scim.clone()) else {
+        return;
+    };
+    let reader = Arc::clone(reader);
+    probes.push((
+        "wso2 scim".into(),
+        Box::pin(async move {
+            match reader.read(&scim.token, SecretKind::Single).await {
+                Ok(token) => check::scim(scim.url.users_read(), &token, check::HTTP_TIMEOUT).await,
+                Err(e) => Finding::new(
+                    "wso2 scim",
+                    Status::Fail,
+                    "reading the SCIM token",
                     e.to_string(),
                 ),
             }

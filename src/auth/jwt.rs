@@ -48,6 +48,11 @@ impl JwksUrl {
         }
         Ok(JwksUrl(parsed))
     }
+
+    /// The URL itself, to read the keys from.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.0
+    }
 }
 
 /// Shown without its query or fragment, which could hold something meant for the server alone.

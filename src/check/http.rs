@@ -160,7 +160,76 @@ pub async fn okta_token(org: &OrgUrl, token: &SecretString, timeout: Duration) -
     }
 }
 
+/// The identity server's signing keys can be read and hold at least one key profile-guard accepts.
+pub async fn jwks(url: &reqwest::Url, timeout: Duration) -> Finding {
+    let tried = format!("GET {} (AUTH_JWKS_URL)", without_query(url));
+    let finding = |status, detail: String| Finding::new("jwks", status, &tried, detail);
+    let answer = match get(url.clone(), Auth::None, timeout).await {
+        Ok(answer) if answer.status == 200 => answer,
+        Ok(answer) => {
+            return finding(
+                Status::Fail,
+                format!("answered {}: check AUTH_JWKS_URL", answer.status),
+            );
+        }
+        Err(detail) => return finding(Status::Fail, detail),
+    };
+    let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    let usable = (body["keys"].as_array().into_iter().flatten())
+        .filter(|k| {
+            matches!(k["kty"].as_str(), Some("RSA" | "EC")) && k["use"].as_str() != Some("enc")
+        })
+        .count();
+    match usable {
+        0 => finding(
+            Status::Fail,
+            "no RSA or EC signing key in the answer: is it the JWKS endpoint?".into(),
+        ),
+        n => finding(Status::Ok, format!("{n} signing key(s)")),
+    }
+}
+
+/// The SCIM2 token can read users. The lock itself (a PATCH) is not tried: it would change an account.
+pub async fn scim(users: Option<String>, token: &SecretString, timeout: Duration) -> Finding {
+    let Some(users) = users.and_then(|u| reqwest::Url::parse(&u).ok()) else {
+        return Finding::new(
+            "wso2 scim",
+            Status::Warn,
+            "WSO2_SCIM_URL",
+            "holds {tenant}: it can only be tried with a reported change's tenant",
+        );
+    };
+    let tried = format!("GET {} with WSO2_SCIM_TOKEN", without_query(&users));
+    let finding = |status, detail: &str| Finding::new("wso2 scim", status, &tried, detail);
+    match get(users, Auth::Bearer(token), timeout).await {
+        Ok(a) if a.status == 200 => finding(
+            Status::Ok,
+            "the token can read users (the lock's PATCH is not tried: it would change an account)",
+        ),
+        Ok(a) if a.status == 401 => finding(
+            Status::Fail,
+            "the server refused the token (401): store a valid one in WSO2_SCIM_TOKEN",
+        ),
+        Ok(a) if a.status == 403 => finding(
+            Status::Warn,
+            "the token may not read users (403); locking needs internal_user_mgt_update",
+        ),
+        Ok(_) => finding(
+            Status::Fail,
+            "the server answered with an error: check WSO2_SCIM_URL",
+        ),
+        Err(detail) => finding(Status::Fail, &detail),
+    }
+}
+
+fn without_query(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.to_string()
+}
+
 enum Auth<'a> {
+    None,
     Bearer(&'a SecretString),
     Ssws(&'a SecretString),
 }
@@ -175,6 +244,7 @@ struct Answer {
 async fn get(url: reqwest::Url, auth: Auth<'_>, timeout: Duration) -> Result<Answer, String> {
     let client = upstream::client(timeout).map_err(|e| format!("no HTTP client: {e}"))?;
     let request = match auth {
+        Auth::None => client.get(url),
         Auth::Bearer(token) => client.get(url).bearer_auth(token.expose_secret()),
         Auth::Ssws(token) => {
             let value = format!("SSWS {}", token.expose_secret());

@@ -13,7 +13,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use aws::{dynamo_table, secret, ses_sender, sqs_queue};
-pub use http::{directory, okta_token, slack_bot_token, webhook_shape};
+pub use http::{directory, jwks, okta_token, scim, slack_bot_token, webhook_shape};
+
+/// One HTTP exchange of a probe.
+pub const HTTP_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long one probe may take: the whole check stays within a few seconds, every probe running at once.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);

@@ -48,6 +48,12 @@ impl ScimUrl {
         Ok(ScimUrl(base.to_owned()))
     }
 
+    /// A read of the users' collection (one user), for `profile-guard check`; `None` when the URL holds the
+    /// `{tenant}` placeholder, which only a reported change fills in.
+    pub fn users_read(&self) -> Option<String> {
+        (!self.0.contains(TENANT_PLACEHOLDER)).then(|| format!("{}/scim2/Users?count=1", self.0))
+    }
+
     /// The user's resource, the tenant and the id each percent-encoded into their one segment.
     fn user(&self, tenant: &str, id: &str) -> String {
         let tenant = utf8_percent_encode(tenant, ID_SEGMENT).to_string();

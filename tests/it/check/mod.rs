@@ -235,3 +235,42 @@ async fn a_missing_table_fails_and_an_existing_one_passes() {
         Status::Ok
     );
 }
+
+#[tokio::test]
+async fn the_identity_servers_keys_are_read_and_a_refused_scim_token_fails() {
+    let server = MockServer::start().await;
+    let keys =
+        json!({"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "n": "AQAB", "e": "AQAB"}]});
+    Mock::given(method("GET"))
+        .and(path("/oauth2/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(keys))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim2/Users"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let (jwks, scim) = (format!("{}/oauth2/jwks", server.uri()), server.uri());
+    let vars = [
+        ("AUTH_MODE", "jwt"),
+        ("AUTH_JWKS_URL", jwks.as_str()),
+        ("AUTH_ISSUER", "https://is.example.com/oauth2/token"),
+        ("AUTH_AUDIENCE", "client-1"),
+        ("REPORT_URL_BASE", "https://guard.example.com"),
+        ("REPORT_LINK_SECRET", "0123456789abcdef0123456789abcdef-key"),
+        ("REPORT_ACTION", "lock"),
+        ("WSO2_SCIM_URL", scim.as_str()),
+        ("WSO2_SCIM_TOKEN", "scim-token-revoked"),
+    ];
+    let report = report(&vars).await;
+    let (status, words) = finding(&report, "jwks");
+    assert_eq!(status, Status::Ok, "{words}");
+    assert!(words.contains("1 signing key"), "{words}");
+    let (status, words) = finding(&report, "wso2 scim");
+    assert_eq!(status, Status::Fail);
+    assert!(
+        words.contains("401") && !words.contains("scim-token-revoked"),
+        "{words}"
+    );
+}
