@@ -95,13 +95,8 @@ impl OktaUsers for OktaUsersApi {
                 reqwest::header::AUTHORIZATION,
                 format!("SSWS {}", self.token.expose_secret()),
             );
-        let response = upstream::send(request, self.timeout)
-            .await
-            .map_err(|f| DeliveryError::transport(f, "Okta"))?;
-        let status = response.status().as_u16();
-        let body = upstream::read_capped(response, MAX_ANSWER_BYTES)
-            .await
-            .map_err(|f| DeliveryError::transport(f, "Okta"))?;
+        let (status, body) =
+            upstream::exchange(request, self.timeout, MAX_ANSWER_BYTES, "Okta").await?;
         read_user(status, &body)
     }
 }

@@ -151,19 +151,24 @@ impl Config {
     }
 }
 
+/// A configuration from exactly these variables, for the tests of each section.
+#[cfg(test)]
+pub(crate) fn from_pairs(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::auth::AuthMode;
     use crate::notify::settings::NoticeMode;
-    use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+    fn config(vars: &[(&str, &str)]) -> Result<Config, crate::config::ConfigError> {
+        crate::config::from_pairs(vars)
     }
 
     #[test]

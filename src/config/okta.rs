@@ -122,17 +122,12 @@ fn catchup(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
     use std::time::Duration;
 
-    use crate::config::{Config, ConfigError, FunctionRole};
+    use crate::config::{Config, FunctionRole};
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+    fn config(vars: &[(&str, &str)]) -> Result<Config, crate::config::ConfigError> {
+        crate::config::from_pairs(vars)
     }
 
     const ORG: (&str, &str) = ("OKTA_ORG_URL", "https://example.okta.com");

@@ -119,16 +119,11 @@ fn lock_needs_a_lock(okta: &OktaSettings, scim: bool) -> Result<(), ConfigError>
 mod tests {
     use crate::config::Config;
     use crate::report::ReportAction;
-    use std::collections::HashMap;
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, crate::config::ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        crate::config::from_pairs(vars)
     }
 
     #[test]

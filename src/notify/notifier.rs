@@ -50,28 +50,17 @@ pub struct NotifierParts {
 }
 
 impl Notifier {
-    pub fn new(parts: NotifierParts) -> Self {
-        let NotifierParts {
-            email,
-            chats,
-            dm,
-            channels,
-            recipients,
-            values,
-            notice,
-            templates,
-            links,
-        } = parts;
+    pub fn new(p: NotifierParts) -> Self {
         Notifier {
-            email,
-            chats,
-            dm,
-            channels,
-            recipients,
-            values,
-            notice,
-            templates,
-            links,
+            email: p.email,
+            chats: p.chats,
+            dm: p.dm,
+            channels: p.channels,
+            recipients: p.recipients,
+            values: p.values,
+            notice: p.notice,
+            templates: p.templates,
+            links: p.links,
         }
     }
 

@@ -72,6 +72,21 @@ fn handshake_failed(e: &reqwest::Error) -> bool {
     false
 }
 
+/// Sends `request` to `service` and reads at most `max` bytes of its answer: the status and the body, or a transport
+/// failure as a delivery error.
+pub async fn exchange(
+    request: reqwest::RequestBuilder,
+    timeout: Duration,
+    max: usize,
+    service: &str,
+) -> Result<(u16, Vec<u8>), DeliveryError> {
+    let failed = |f| DeliveryError::transport(f, service);
+    let response = send(request, timeout).await.map_err(failed)?;
+    let status = response.status().as_u16();
+    let body = read_capped(response, max).await.map_err(failed)?;
+    Ok((status, body))
+}
+
 /// Whether `url` may carry a credential: https, or plain http to loopback alone (a local stub).
 pub fn https_or_loopback(url: &reqwest::Url) -> bool {
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));

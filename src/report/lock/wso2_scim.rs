@@ -125,13 +125,8 @@ impl ScimLock {
                 format!("Bearer {}", self.token.expose_secret()),
             )
             .body(lock_request().to_string());
-        let response = upstream::send(request, timeout)
-            .await
-            .map_err(|f| DeliveryError::transport(f, SERVICE))?;
-        let status = response.status().as_u16();
-        let body = upstream::read_capped(response, MAX_ANSWER_BYTES)
-            .await
-            .map_err(|f| DeliveryError::transport(f, SERVICE))?;
+        let (status, body) =
+            upstream::exchange(request, timeout, MAX_ANSWER_BYTES, SERVICE).await?;
         read_answer(status, &body)
     }
 }
